@@ -1,0 +1,31 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint font clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,font]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/medvr run
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check app scenes sync assets tests bench
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) bench/start_to_frame.py
+	$(PY) bench/frame_cost.py
+
+# Rebuilds the bundled CJK font subset from Debian's fonts-noto-cjk after strings change.
+font: $(STAMP)
+	$(PY) assets/fonts/build_font_subset.py
+
+clean:
+	rm -rf $(VENV) build/lib dist *.egg-info
