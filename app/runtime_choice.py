@@ -81,12 +81,12 @@ def choose_runtime(mode: str, has_display: bool, strings, lang: str) -> Choice:
     return Choice(mode, mode == "headless")
 
 
-def make_runtime(choice: Choice, config: Config):
-    """The runtime object for a choice; imports Panda3D only now."""
+def make_runtime(choice: Choice, config: Config, size: tuple[int, int]):
+    """The runtime object for a choice; a stereo still of ``size`` holds two eyes side by side."""
     if choice.mode == "sim-vr":
         from scenes.runtime.sim_hmd import SimulatedHmdRuntime
 
-        w, h = config.window_size
+        w, h = size
         return SimulatedHmdRuntime(
             ipd_m=config.ipd_mm / 1000.0, fov_deg=config.eye_fov_deg, eye_size=(w // 2, h)
         )

@@ -24,7 +24,7 @@ class Session:
     ):
         self.config = config
         self.choice = choice
-        self.recorder = recorder or MemoryRecorder()
+        self.recorder = recorder if recorder is not None else MemoryRecorder()
         self.size = size or config.window_size
         self.session_id = str(uuid.uuid4())
         self.engine = None
@@ -38,7 +38,7 @@ class Session:
         self._started = time.monotonic()
         self.engine = Engine(offscreen=self.choice.offscreen, size=self.size)
         try:
-            self.runtime = make_runtime(self.choice, self.config)
+            self.runtime = make_runtime(self.choice, self.config, self.size)
             self.director = Director(self.engine, self.runtime, self.recorder, self.config.language)
         except BaseException:
             self.engine.destroy()

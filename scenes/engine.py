@@ -34,6 +34,7 @@ framebuffer-srgb false
 sync-video false
 notify-level-device fatal
 notify-level-egldisplay fatal
+notify-level-x11display fatal
 default-near 0.05
 """
 

@@ -131,17 +131,14 @@ class LobbyScene(Scene):
             mesh_node("emblem", _emblem(module.module_id), (*module.accent, 1))
         )
         emblem.setZ(EMBLEM_HEIGHT)
-        if not module.available:
-            emblem.setSa(1.0)
-            self.ctx.shading.set_xray(emblem, 0.55)
 
         labels = self.ctx.labels
         name = labels.make(stand, self.text(module.title_key), name="name", height=0.11)
-        name.setPos(0, 0, 2.0)
+        name.setPos(0, 0, 2.2)
         blurb = labels.make(
             stand, self.text(module.blurb_key), name="blurb", height=0.045, wordwrap=15
         )
-        blurb.setPos(0, 0, 1.82)
+        blurb.setPos(0, 0, 2.02)
         status_key = "lobby.open" if module.available else "lobby.coming"
         badge_card = (0.15, 0.45, 0.25, 0.9) if module.available else (0.55, 0.38, 0.08, 0.9)
         badge = labels.make(

@@ -1,0 +1,171 @@
+"""The medvr command end to end, as a user runs it: real processes, real renders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from panda3d.core import Filename, PNMImage
+
+
+def medvr(*args: str, display: str | None = None, env: dict | None = None):
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    if display:
+        full_env["DISPLAY"] = display
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )
+
+
+def png_pixels(path) -> np.ndarray:
+    img = PNMImage()
+    assert img.read(Filename.fromOsSpecific(str(path))), path
+    w, h = img.getXSize(), img.getYSize()
+    return np.array([[img.getXel(x, y) for x in range(0, w, 4)] for y in range(0, h, 4)])
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("medvr: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_doctor_reports_the_display_path_and_succeeds():
+    r = medvr("--lang", "en", "doctor")
+    assert r.returncode == 0, r.stderr
+    assert "p3headlessgl (offscreen)" in r.stdout
+    assert "llvmpipe" in r.stdout
+    assert "GLSL 4.50" in r.stdout
+    assert "OpenVR runtime: no OpenVR runtime" in r.stdout
+    assert "ready to run" in r.stdout
+
+
+def test_doctor_json_and_chinese():
+    r = medvr("doctor", "--json")
+    report = json.loads(r.stdout)
+    assert report["ok"] is True
+    keys = {c["key"]: c for c in report["checks"]}
+    assert keys["openvr"]["ok"] is False and keys["openvr"]["essential"] is False
+    assert keys["fonts"]["ok"] is True
+    zh = medvr("--lang", "zh-CN", "doctor")
+    assert "显示路径" in zh.stdout and "可以运行" in zh.stdout
+
+
+def test_doctor_fails_when_no_display_path_works():
+    r = medvr("--lang", "en", "doctor", env={"MEDVR_DISPLAY_PIPE": "p3nosuchdisplay"})
+    assert r.returncode == 1
+    assert "XX display path: no display path works" in r.stdout
+    assert "cannot run on this machine" in r.stdout
+
+
+def test_shot_renders_a_still_of_the_asked_size(tmp_path):
+    out = tmp_path / "lobby.png"
+    r = medvr("--lang", "en", "shot", "lobby", "--out", str(out), "--size", "400x300")
+    assert r.returncode == 0, r.stderr
+    assert f"Saved {out}" in r.stdout
+    px = png_pixels(out)
+    assert px.shape == (75, 100, 3)
+    assert px.std() > 0.05
+
+
+def test_shot_stereo_is_side_by_side(tmp_path):
+    out = tmp_path / "stereo.png"
+    r = medvr(
+        "shot", "lobby", "--stereo", "--view", "anatomy", "--out", str(out), "--size", "400x300"
+    )
+    assert r.returncode == 0, r.stderr
+    px = png_pixels(out)
+    assert px.shape == (75, 100, 3)  # two 200x300 eyes
+    left, right = px[:, :50], px[:, 50:]
+    assert left.std() > 0.05 and right.std() > 0.05
+    assert np.abs(left - right).mean() > 0.005, "the eyes see from different places"
+
+
+def test_shot_errors_are_one_line(tmp_path):
+    assert_one_line_error(
+        medvr("shot", "nosuch", "--out", str(tmp_path / "x.png")), "nosuch", "lobby"
+    )
+    assert_one_line_error(
+        medvr("shot", "lobby", "--view", "roof", "--out", str(tmp_path / "x.png")),
+        "roof",
+        "overview",
+    )
+    bad = medvr("shot", "lobby", "--size", "huge", "--out", str(tmp_path / "x.png"))
+    assert bad.returncode == 2 and "expected WIDTHxHEIGHT" in bad.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    r = medvr("--debug", "shot", "nosuch", "--out", str(tmp_path / "x.png"))
+    assert r.returncode != 0
+    assert "Traceback" in r.stderr and "SceneError" in r.stderr
+
+
+def test_tour_writes_every_step(tmp_path):
+    r = medvr("--lang", "en", "tour", "--out", str(tmp_path / "tour"), "--size", "320x240")
+    assert r.returncode == 0, r.stderr
+    files = sorted((tmp_path / "tour").glob("*.png"))
+    assert [f.name for f in files] == [
+        "01-lobby-overview.png",
+        "02-lobby-anatomy.png",
+        "03-lobby-acupuncture.png",
+        "04-lobby-exhibits.png",
+        "05-lobby-meetings.png",
+        "06-lobby-select-anatomy.png",
+    ]
+    assert f"Tour rendered: 6 images in {tmp_path / 'tour'}" in r.stdout
+
+
+def test_run_without_display_renders_the_tour_and_says_where(user_folders):
+    r = medvr("--lang", "en", "run")
+    assert r.returncode == 0, r.stderr
+    tour = user_folders / "data" / "tour"
+    assert "No display found" in r.stderr
+    assert str(tour) in r.stdout
+    assert len(list(tour.glob("*.png"))) == 6
+
+
+def test_vr_mode_without_steamvr_falls_back_in_one_line(tmp_path):
+    r = medvr("--lang", "en", "run", "--mode", "vr", "--out", str(tmp_path / "t"))
+    assert r.returncode == 0, r.stderr
+    notes = [line for line in r.stderr.splitlines() if line.strip()]
+    assert notes == [
+        "SteamVR not found (no OpenVR runtime (SteamVR) is installed);"
+        " running in headless mode instead"
+    ]
+
+
+def test_bad_config_file_is_one_line_naming_file_and_key(user_folders):
+    cfg = user_folders / "config" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("[vr]\nipd_mm = 120\n", encoding="utf-8")
+    assert_one_line_error(medvr("doctor"), str(cfg), "ipd_mm")
+
+
+def test_config_init_then_show(user_folders):
+    r = medvr("config", "init")
+    cfg = user_folders / "config" / "config.toml"
+    assert r.returncode == 0 and cfg.exists()
+    shown = medvr("--lang", "en", "config", "show")
+    assert "language = en" in shown.stdout
+    assert f"config_file = {cfg}" in shown.stdout
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["nosuchcommand"]])
+def test_unknown_arguments_exit_non_zero(argv):
+    r = medvr(*argv)
+    assert r.returncode == 2
+    assert "usage:" in r.stderr

@@ -1,0 +1,64 @@
+"""Shared fixtures: user folders in a temporary place, and a real offscreen engine."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def user_folders(tmp_path, monkeypatch):
+    """Config, data, cache and logs of every test live under its own tmp_path."""
+    monkeypatch.setenv("MEDVR_CONFIG", str(tmp_path / "config" / "config.toml"))
+    monkeypatch.setenv("MEDVR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MEDVR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MEDVR_LOG_DIR", str(tmp_path / "logs"))
+    for name in ("MEDVR_LANG", "MEDVR_MODE", "MEDVR_WINDOW_SIZE", "MEDVR_DISPLAY_PIPE"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def engine():
+    """A headless engine on the automatic display path, destroyed after the test."""
+    from scenes.engine import Engine
+
+    e = Engine(offscreen=True, size=(320, 240))
+    yield e
+    e.destroy()
+
+
+@pytest.fixture
+def director_factory():
+    """Opens engine + runtime + director; everything opened is closed after the test."""
+    from scenes.director import Director
+    from scenes.engine import Engine
+    from sync.recorder import MemoryRecorder
+
+    opened = []
+
+    def make(runtime, size=(320, 240), lang="en", recorder=None):
+        e = Engine(offscreen=True, size=size)
+        d = Director(e, runtime, recorder if recorder is not None else MemoryRecorder(), lang)
+        opened.append((e, d))
+        return d
+
+    yield make
+    for e, d in opened:
+        d.shutdown()
+        e.destroy()
+
+
+def hue_distance(rgb, reference) -> float:
+    """Angle between two colours' chroma directions, in degrees (brightness ignored)."""
+    a = np.asarray(rgb, float)
+    b = np.asarray(reference, float)
+    a, b = a - a.mean(), b - b.mean()
+    denom = np.linalg.norm(a) * np.linalg.norm(b)
+    if denom == 0:
+        return 180.0
+    return float(np.degrees(np.arccos(np.clip(a @ b / denom, -1, 1))))
