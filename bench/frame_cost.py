@@ -1,0 +1,73 @@
+"""CPU cost of a lobby frame: mono against stereo (simulated HMD), and the software
+fallback path, all in one run. App + Cull is what Python and the scene graph cost a
+headset's frame; Draw on llvmpipe is software rasterisation and says nothing of a GPU.
+
+    python bench/frame_cost.py [--frames N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from pstats_capture import capture  # noqa: E402
+
+from scenes.director import Director  # noqa: E402
+from scenes.engine import Engine  # noqa: E402
+from scenes.runtime.mono import HeadlessRuntime  # noqa: E402
+from scenes.runtime.sim_hmd import SimulatedHmdRuntime  # noqa: E402
+from sync.recorder import NullRecorder  # noqa: E402
+
+SIZE = (1280, 720)
+
+
+def measure(label: str, runtime, frames: int, pipes=None) -> dict[str, float]:
+    engine = Engine(offscreen=True, size=SIZE, pipes=pipes)
+    director = Director(engine, runtime, NullRecorder(), "zh-CN")
+    director.switch("lobby")
+    director.settle(10)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for _ in range(frames):
+        engine.step()
+    cpu = (time.process_time() - cpu0) / frames * 1000
+    wall = (time.perf_counter() - wall0) / frames * 1000
+    stats = capture(engine.step, frames)
+    director.shutdown()
+    engine.destroy()
+    stats.update(label=label, cpu=cpu, wall=wall, pipe=engine.display.pipe)
+    return stats
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=200)
+    args = ap.parse_args()
+    eye = (SIZE[0] // 2, SIZE[1])
+    rows = [
+        measure("lobby mono", HeadlessRuntime(), args.frames),
+        measure("lobby stereo (sim HMD)", SimulatedHmdRuntime(eye_size=eye), args.frames),
+        measure("lobby mono, tinydisplay", HeadlessRuntime(), args.frames, ("p3tinydisplay",)),
+    ]
+    print(
+        f"# frame cost, {SIZE[0]}x{SIZE[1]}, {args.frames} frames, {platform.processor() or platform.machine()}"
+    )
+    print(
+        f"{'case':28} {'pipe':14} {'App ms':>7} {'Cull ms':>8} {'App+Cull':>9} {'Draw ms':>8} {'CPU ms':>7}"
+    )
+    for r in rows:
+        print(
+            f"{r['label']:28} {r['pipe']:14} {r['App']:7.3f} {r['Cull']:8.3f} "
+            f"{r['App'] + r['Cull']:9.3f} {r['Draw']:8.3f} {r['cpu']:7.2f}"
+        )
+    mono, stereo = rows[0], rows[1]
+    ratio = (stereo["App"] + stereo["Cull"]) / (mono["App"] + mono["Cull"])
+    print(f"stereo/mono App+Cull: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
