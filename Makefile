@@ -17,6 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check app scenes sync assets tests bench
+	$(VENV)/bin/ruff format --check --quiet app scenes sync assets tests bench
 	$(PY) -m pytest
 
 bench: $(STAMP)

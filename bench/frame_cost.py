@@ -53,12 +53,10 @@ def main() -> None:
         measure("lobby stereo (sim HMD)", SimulatedHmdRuntime(eye_size=eye), args.frames),
         measure("lobby mono, tinydisplay", HeadlessRuntime(), args.frames, ("p3tinydisplay",)),
     ]
-    print(
-        f"# frame cost, {SIZE[0]}x{SIZE[1]}, {args.frames} frames, {platform.processor() or platform.machine()}"
-    )
-    print(
-        f"{'case':28} {'pipe':14} {'App ms':>7} {'Cull ms':>8} {'App+Cull':>9} {'Draw ms':>8} {'CPU ms':>7}"
-    )
+    where = platform.processor() or platform.machine()
+    print(f"# frame cost, {SIZE[0]}x{SIZE[1]}, {args.frames} frames, {where}")
+    head = ("case", "pipe", "App ms", "Cull ms", "App+Cull", "Draw ms", "CPU ms")
+    print("{:28} {:14} {:>7} {:>8} {:>9} {:>8} {:>7}".format(*head))
     for r in rows:
         print(
             f"{r['label']:28} {r['pipe']:14} {r['App']:7.3f} {r['Cull']:8.3f} "

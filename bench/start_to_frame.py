@@ -31,7 +31,8 @@ with Session(load_config(), Choice("headless", offscreen=True)) as s:
 BARE = """
 import time
 from panda3d.core import loadPrcFileData
-loadPrcFileData("", "load-display p3headlessgl\\nwindow-type offscreen\\naudio-library-name null\\nwin-size 1280 720")
+loadPrcFileData("", "load-display p3headlessgl\\nwindow-type offscreen")
+loadPrcFileData("", "audio-library-name null\\nwin-size 1280 720")
 from direct.showbase.ShowBase import ShowBase
 b = ShowBase()
 m = b.loader.loadModel("models/environment")
@@ -72,9 +73,8 @@ def main() -> None:
     args = ap.parse_args()
     dropped = drop_page_cache()
     print(f"# start to first frame, headless 1280x720, {args.runs} runs each (median, ms)")
-    print(
-        f"# cold: fresh bytecode cache each run; page cache dropped: {'yes' if dropped else 'no (not permitted)'}"
-    )
+    dropped_text = "yes" if dropped else "no (not permitted)"
+    print(f"# cold: fresh bytecode cache each run; page cache dropped: {dropped_text}")
     for label, code in (("MedVR lobby", MEDVR), ("bare Panda3D ShowBase", BARE)):
         cold = []
         for _ in range(args.runs):
