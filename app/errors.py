@@ -2,4 +2,11 @@
 
 
 class AppError(Exception):
-    """A failure the user can act on; its message is the whole story, in one line."""
+    """A failure the user can act on; its message is the whole story, in one line.
+
+    ``zh`` is the same line in Simplified Chinese; the CLI shows the user's language.
+    """
+
+    def __init__(self, message: str, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh

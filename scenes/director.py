@@ -29,7 +29,7 @@ class Director:
             strings=strings("scenes"),
             lang=lang,
             shading=shading,
-            labels=Labels(shading),
+            labels=Labels(shading, viewer=runtime.head),
             switch_to=self.request_switch,
         )
         self.current: Scene | None = None

@@ -24,9 +24,11 @@ def load_font() -> DynamicTextFont:
 class Labels:
     """Makes text nodes in the app's font with the unlit text look."""
 
-    def __init__(self, shading: Shading):
+    def __init__(self, shading: Shading, viewer: NodePath | None = None):
         self.shading = shading
         self.font = load_font()
+        # Labels turn to the head, not to each eye camera, so both eyes see one label.
+        self.viewer = viewer
 
     def make(
         self,
@@ -65,5 +67,8 @@ class Labels:
             back.setY(0.04)
             self.shading.text_look(back, alpha_only=True)
         if facing_viewer:
-            label.setBillboardPointEye()
+            if self.viewer is not None:
+                label.setBillboardPointEye(self.viewer, 0)
+            else:
+                label.setBillboardPointEye()
         return label

@@ -114,7 +114,6 @@ class LobbyScene(Scene):
         for i, module in enumerate(MODULES):
             self._build_stand(i, module)
         self.notice: NodePath | None = None
-        self._notice_left = 0.0
         self.hovered: str | None = None
 
     def _build_stand(self, index: int, module: Module) -> None:
@@ -178,11 +177,6 @@ class LobbyScene(Scene):
             if hovered:
                 self.ctx.shading.set_highlight(self.stands[hovered], True)
             self.hovered = hovered
-        if self.notice is not None:
-            self._notice_left -= dt
-            if self._notice_left <= 0:
-                self.notice.removeNode()
-                self.notice = None
 
     def on_button(self, event: ButtonEvent) -> None:
         if event.button is not Button.SELECT or not event.pressed or event.ray is None:
@@ -199,11 +193,25 @@ class LobbyScene(Scene):
         if module.available:
             self.ctx.switch_to(module.scene_id)
             return
-        if self.notice is not None:
-            self.notice.removeNode()
+        # Re-entering Notice from Notice replaces the message (FSM re-runs exit/enter).
+        self.request("Notice", module_id)
+
+    # modes -------------------------------------------------------------------------------
+    def enterNotice(self, module_id: str) -> None:
+        """A coming module was chosen: say so beside its stand for a few seconds."""
+        module = self.modules[module_id]
         text = self.text("lobby.not_ready", module=self.text(module.title_key))
         self.notice = self.ctx.labels.make(
             self.stands[module_id], text, name="notice", height=0.09, card=(0.5, 0.12, 0.1, 0.92)
         )
         self.notice.setPos(0, -0.45, 1.05)
-        self._notice_left = NOTICE_SECONDS
+        self.doMethodLater(NOTICE_SECONDS, self._notice_timeout, f"{self.scene_id}-notice")
+
+    def _notice_timeout(self, task):
+        self.request("Browse")
+        return task.done
+
+    def exitNotice(self) -> None:
+        self.removeTask(f"{self.scene_id}-notice")
+        self.notice.removeNode()
+        self.notice = None
