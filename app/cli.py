@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as e:
         if args.debug:
             raise
-        print(f"medvr: {e}", file=sys.stderr)
+        print(f"medvr: {_in_language(e, _language(args))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -91,11 +92,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         log.exception("unexpected failure")
-        print(
-            f"medvr: unexpected {type(e).__name__}: {e} (run with --debug for details)",
-            file=sys.stderr,
+        line = strings("app").get(
+            "error.unexpected", _language(args), kind=type(e).__name__, error=e
         )
+        print(f"medvr: {line}", file=sys.stderr)
         return 1
+
+
+def _in_language(error: Exception, lang: str) -> str:
+    zh = getattr(error, "zh", None)
+    return zh if lang == "zh-CN" and zh else str(error)
+
+
+def _language(args: argparse.Namespace) -> str:
+    """The interface language, even when the config itself failed to load."""
+    chosen = getattr(args, "run_lang", None) or args.lang
+    if chosen:
+        return chosen
+    try:
+        return load_config().language
+    except AppError:
+        return "en" if os.environ.get("MEDVR_LANG", "").lower() == "en" else "zh-CN"
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -128,15 +145,18 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     from app.runtime_choice import choose_runtime
     from app.session import Session
     from scenes.engine import display_available
+    from scenes.registry import scene_class
 
-    choice = choose_runtime(config.mode, display_available(), strings("app"), config.language)
+    scene_class(config.start_scene)  # an unknown scene fails before anything opens
+    choice = choose_runtime(config.mode, display_available(), config.language)
     if choice.notice:
         print(choice.notice, file=sys.stderr)
     frames = getattr(args, "frames", None)
     if choice.offscreen:
         out = getattr(args, "out", None) or config.data_dir / "tour"
+        only = [config.start_scene] if getattr(args, "scene", None) else None
         with Session(config, choice) as session:
-            written = session.tour(out)
+            written = session.tour(out, only)
         _say("tour.done", config, count=len(written), path=out)
         return 0
     with Session(config, choice) as session:
@@ -192,7 +212,7 @@ def _doctor(config: Config, args: argparse.Namespace) -> int:
 def _config(config: Config, args: argparse.Namespace) -> int:
     if args.action == "init":
         wrote = write_default_config(config.config_file)
-        print(f"{config.config_file} ({'written' if wrote else 'already there, left as it is'})")
+        _say("config.written" if wrote else "config.kept", config, path=config.config_file)
         return 0
     for name, value in vars(config).items():
         print(f"{name} = {value}")

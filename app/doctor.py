@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.config import Config
 from app.runtime_choice import openvr_status
+from scenes.i18n import strings
 
 
 @dataclass
@@ -30,15 +31,18 @@ class Report:
         return {"ok": self.ok, "checks": [asdict(c) for c in self.checks]}
 
 
-def _folder_state(path: Path) -> str:
+def _folder_state(path: Path, lang: str) -> str:
+    text = strings("app")
     if not path.exists():
-        return f"{path} (not created yet)"
+        return text.get("doctor.folder_new", lang, path=path)
     files = [p for p in path.rglob("*") if p.is_file()]
-    size = sum(p.stat().st_size for p in files)
-    return f"{path} ({len(files)} files, {size / 1e6:.1f} MB)"
+    mb = f"{sum(p.stat().st_size for p in files) / 1e6:.1f}"
+    return text.get("doctor.folder", lang, path=path, files=len(files), mb=mb)
 
 
 def examine(config: Config) -> Report:
+    lang = config.language
+    text = strings("app")
     report = Report()
     add = report.checks.append
 
@@ -48,17 +52,27 @@ def examine(config: Config) -> Report:
 
         engine = Engine(offscreen=True, size=(64, 64))
     except Exception as e:
-        add(Check("display", f"no display path works: {e}", ok=False))
+        error = getattr(e, "zh", None) if lang == "zh-CN" and getattr(e, "zh", None) else e
+        add(Check("display", text.get("doctor.no_display_path", lang, error=error), ok=False))
     else:
         d = engine.display
-        window = f"; a window can open on {display}" if display else "; no display for a window"
-        add(Check("display", d.reason + window))
-        add(Check("renderer", f"{d.renderer or 'software (tinydisplay)'} {d.version}".strip()))
-        glsl = f"GLSL {d.glsl}, project shaders in use" if d.shaders else "none: fixed-function"
-        add(Check("glsl", glsl, ok=True))
+        window = (
+            text.get("doctor.window_on", lang, display=display)
+            if display
+            else text.get("doctor.no_window", lang)
+        )
+        add(Check("display", f"{d.describe(lang)}; {window}"))
+        renderer = d.renderer or text.get("doctor.software", lang)
+        add(Check("renderer", f"{renderer} {d.version}".strip()))
+        glsl = (
+            text.get("doctor.glsl_on", lang, version=d.glsl)
+            if d.shaders
+            else text.get("doctor.glsl_off", lang)
+        )
+        add(Check("glsl", glsl))
         engine.destroy()
 
-    usable, what = openvr_status()
+    usable, what = openvr_status(lang)
     add(Check("openvr", what, ok=usable, essential=False))
 
     try:
@@ -67,13 +81,14 @@ def examine(config: Config) -> Report:
 
         font = load_font()
         path = resource_path("assets", *FONT_FILE)
-        add(Check("fonts", f"{path} ({path.stat().st_size // 1024} KB)", ok=font.isValid()))
+        size = text.get("doctor.font_size", lang, path=path, kb=path.stat().st_size // 1024)
+        add(Check("fonts", size, ok=font.isValid()))
     except Exception as e:
         add(Check("fonts", str(e), ok=False))
 
-    add(Check("assets", _folder_state(config.cache_dir), essential=False))
-    state = "exists" if config.config_file.exists() else "absent, defaults in use"
-    add(Check("config", f"{config.config_file} ({state})", essential=False))
-    add(Check("data", _folder_state(config.data_dir), essential=False))
+    add(Check("assets", _folder_state(config.cache_dir, lang), essential=False))
+    state = "doctor.config_exists" if config.config_file.exists() else "doctor.config_absent"
+    add(Check("config", text.get(state, lang, path=config.config_file), essential=False))
+    add(Check("data", _folder_state(config.data_dir, lang), essential=False))
     add(Check("logs", str(config.log_dir), essential=False))
     return report

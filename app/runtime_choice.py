@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 
 from app.config import Config
+from scenes.i18n import strings
 
 log = logging.getLogger("medvr.app")
 
@@ -20,24 +21,25 @@ class Choice:
     notice: str | None = None  # a one-line note for the user (a fallback was taken)
 
 
-def openvr_status() -> tuple[bool, str]:
+def openvr_status(lang: str = "en") -> tuple[bool, str]:
     """(usable, what was found): the OpenVR runtime and a headset, without starting SteamVR."""
+    text = strings("app")
     try:
         import openvr
     except Exception as e:  # the wheel ships a native library that may not load
-        return False, f"pyopenvr cannot load: {e}"
+        return False, text.get("openvr.not_loadable", lang, error=e)
     try:
         with _quiet_native_output():
             installed = openvr.isRuntimeInstalled()
             path = openvr.runtimePath() if installed else ""
             present = installed and openvr.isHmdPresent()
-        if not installed:
-            return False, "no OpenVR runtime (SteamVR) is installed"
-        if not present:
-            return False, f"OpenVR runtime at {path}, but no headset is connected"
-        return True, f"OpenVR runtime at {path}, headset connected"
     except Exception as e:
-        return False, f"OpenVR runtime check failed: {e}"
+        return False, text.get("openvr.check_failed", lang, error=e)
+    if not installed:
+        return False, text.get("openvr.not_installed", lang)
+    if not present:
+        return False, text.get("openvr.no_headset", lang, path=path)
+    return True, text.get("openvr.ready", lang, path=path)
 
 
 @contextlib.contextmanager
@@ -58,25 +60,24 @@ def _quiet_native_output():
             os.close(fd)
 
 
-def choose_runtime(mode: str, has_display: bool, strings, lang: str) -> Choice:
+def choose_runtime(mode: str, has_display: bool, lang: str) -> Choice:
     """Resolve ``auto`` and fall back from ``vr`` with a one-line notice."""
+    text = strings("app")
     if mode == "auto":
         if not has_display:
-            return Choice("headless", True, strings.get("tour.headless", lang))
+            return Choice("headless", True, text.get("tour.headless", lang))
         mode = "desktop"
     if mode == "vr":
-        usable, reason = openvr_status()
+        usable, reason = openvr_status(lang)
         if not usable:
             fallback = "desktop" if has_display else "headless"
-            note = strings.get("vr.unavailable", lang, reason=reason, fallback=fallback)
+            note = text.get("vr.unavailable", lang, reason=reason, fallback=fallback)
             log.warning("vr mode unavailable: %s; using %s", reason, fallback)
             return Choice(fallback, fallback == "headless", note)
         # The OpenVR runtime class plugs in here; until then the stereo path is simulated.
-        reason = "headset found, but this build drives it through the simulated HMD"
-        note = strings.get("vr.unavailable", lang, reason=reason, fallback="sim-vr")
-        return Choice("sim-vr", not has_display, note)
+        return Choice("sim-vr", not has_display, text.get("vr.simulated", lang))
     if mode in ("desktop", "sim-vr") and not has_display:
-        note = strings.get("tour.headless", lang)
+        note = text.get("tour.headless", lang)
         return Choice("headless" if mode == "desktop" else "sim-vr", True, note)
     return Choice(mode, mode == "headless")
 

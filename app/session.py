@@ -78,7 +78,10 @@ class Session:
         if view is not None:
             if view not in scene.views:
                 known = ", ".join(scene.views)
-                raise SceneError(f"scene {scene_id!r} has no view {view!r} (views: {known})")
+                raise SceneError(
+                    f"scene {scene_id!r} has no view {view!r} (views: {known})",
+                    f"场景 {scene_id!r} 没有视角 {view!r}（可用视角：{known}）",
+                )
             scene.show_view(view)
         self.director.settle()
         save_png(self.runtime.capture(), out)

@@ -24,6 +24,7 @@ from panda3d.core import (
 )
 
 from scenes.errors import SceneError
+from scenes.i18n import strings
 
 log = logging.getLogger("medvr.engine")
 
@@ -60,13 +61,25 @@ class DisplayChoice:
     version: str = ""
     glsl: str = ""
     shaders: bool = False
-    passed_over: list[str] = field(default_factory=list)
+    # (module, why) for each module tried first; why is a display.* string id's last part
+    passed_over: list[tuple[str, str]] = field(default_factory=list)
+
+    def describe(self, lang: str = "en") -> str:
+        text = strings("scenes")
+        kind = text.get("display.offscreen" if self.offscreen else "display.window", lang)
+        if not self.passed_over:
+            return text.get("display.first_choice", lang, pipe=self.pipe, kind=kind)
+        tried = describe_passed_over(self.passed_over, lang)
+        return text.get("display.after", lang, pipe=self.pipe, kind=kind, tried=tried)
 
     @property
     def reason(self) -> str:
-        tried = "; ".join(self.passed_over)
-        kind = "offscreen" if self.offscreen else "window"
-        return f"{self.pipe} ({kind})" + (f" after {tried}" if tried else ", first choice")
+        return self.describe("en")
+
+
+def describe_passed_over(passed_over: list[tuple[str, str]], lang: str) -> str:
+    text = strings("scenes")
+    return "; ".join(f"{pipe}: {text.get('display.' + why, lang)}" for pipe, why in passed_over)
 
 
 def display_available() -> bool:
@@ -104,11 +117,11 @@ class Engine:
 
     def _open(self, candidates: tuple[str, ...], title: str) -> DisplayChoice:
         selection = GraphicsPipeSelection.getGlobalPtr()
-        passed_over: list[str] = []
+        passed_over: list[tuple[str, str]] = []
         for name in candidates:
             pipe = _make_pipe(selection, name, self.offscreen)
             if pipe is None or not pipe.isValid():
-                passed_over.append(f"{name}: module not available")
+                passed_over.append((name, "unavailable"))
                 continue
             self.base.pipe = pipe
             props = WindowProperties.getDefault()
@@ -122,13 +135,13 @@ class Engine:
             kind = "offscreen" if self.offscreen else "onscreen"
             ok = self.base.openMainWindow(type=kind, props=props, fbprops=fb, size=self.size)
             if not ok or self.base.win is None:
-                passed_over.append(f"{name}: could not open an {kind} output")
+                passed_over.append((name, "no_output"))
                 continue
             self.base.graphicsEngine.renderFrame()
             gsg = self.base.win.getGsg()
             if gsg is None or not gsg.isValid():
                 self.base.closeWindow(self.base.win)
-                passed_over.append(f"{name}: no valid graphics context")
+                passed_over.append((name, "no_context"))
                 continue
             shaders = bool(gsg.getSupportsGlsl()) and (
                 gsg.getDriverShaderVersionMajor(),
@@ -146,7 +159,10 @@ class Engine:
             log.info("display: %s, renderer %s", choice.reason, choice.renderer)
             return choice
         self.base.destroy()
-        raise SceneError("no display path works here: " + "; ".join(passed_over))
+        raise SceneError(
+            "no display path works here: " + describe_passed_over(passed_over, "en"),
+            "本机没有可用的显示路径：" + describe_passed_over(passed_over, "zh-CN"),
+        )
 
     def render_frame(self) -> None:
         self.base.graphicsEngine.renderFrame()
@@ -166,7 +182,7 @@ class Engine:
 def texture_to_array(tex: Texture) -> np.ndarray:
     """RGB pixels of a texture with a RAM image, top row first."""
     if tex is None or not tex.hasRamImage():
-        raise SceneError("the frame has no pixels to read back")
+        raise SceneError("the frame has no pixels to read back", "无法读回这一帧的像素")
     data = tex.getRamImageAs("RGB")
     h, w = tex.getYSize(), tex.getXSize()
     img = np.frombuffer(bytes(data), dtype=np.uint8).reshape(h, w, 3)
@@ -183,7 +199,7 @@ def save_png(img: np.ndarray, path: str | os.PathLike) -> None:
     # Panda3D stores textures bottom row first, in BGR order.
     tex.setRamImage(np.ascontiguousarray(img[::-1, :, ::-1]).tobytes())
     if not tex.write(Filename.fromOsSpecific(os.fspath(path))):
-        raise SceneError(f"{path}: cannot write the image")
+        raise SceneError(f"{path}: cannot write the image", f"{path}：无法写入图片")
 
 
 def _make_pipe(selection: GraphicsPipeSelection, module: str, offscreen: bool):

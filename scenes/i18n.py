@@ -56,12 +56,17 @@ def load_catalog(path: Path) -> Catalog:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as e:
-        raise SceneError(f"{path}: cannot read string catalog: {e}") from None
+        raise SceneError(
+            f"{path}: cannot read string catalog: {e}", f"{path}：无法读取文字目录：{e}"
+        ) from None
     texts: dict[str, Text] = {}
     for key, entry in _flatten(data):
         missing = [lang for lang in LANGUAGES if not isinstance(entry.get(lang), str)]
         if missing:
-            raise SceneError(f"{path}: [{key}] needs a text for {', '.join(missing)}")
+            langs = ", ".join(missing)
+            raise SceneError(
+                f"{path}: [{key}] needs a text for {langs}", f"{path}：[{key}] 缺少 {langs} 文本"
+            )
         texts[key] = Text(zh=entry["zh-CN"], en=entry["en"])
     return Catalog(texts)
 

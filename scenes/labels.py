@@ -15,7 +15,7 @@ def load_font() -> DynamicTextFont:
     path = resource_path("assets", *FONT_FILE)
     font = DynamicTextFont(Filename.fromOsSpecific(str(path)))
     if not font.isValid():
-        raise SceneError(f"{path}: not a font Panda3D can read")
+        raise SceneError(f"{path}: not a font Panda3D can read", f"{path}：无法读取该字体文件")
     font.setPixelsPerUnit(72)
     font.setPointSize(14)
     return font

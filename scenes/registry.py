@@ -25,7 +25,10 @@ def scene_class(scene_id: str) -> type:
         return _SCENES[scene_id]
     except KeyError:
         known = ", ".join(sorted(_SCENES))
-        raise SceneError(f"no scene {scene_id!r} (scenes: {known})") from None
+        raise SceneError(
+            f"no scene {scene_id!r} (scenes: {known})",
+            f"没有场景 {scene_id!r}（可用场景：{known}）",
+        ) from None
 
 
 def scene_ids() -> list[str]:

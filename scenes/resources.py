@@ -34,9 +34,12 @@ def resource_path(package: str, *parts: str) -> Path:
     try:
         traversable = importlib.resources.files(package).joinpath(*parts)
     except ModuleNotFoundError:
-        raise SceneError(f"resource package {package!r} is not installed") from None
+        raise SceneError(
+            f"resource package {package!r} is not installed", f"资源包 {package!r} 未安装"
+        ) from None
     if not traversable.is_file() and not traversable.is_dir():
-        raise SceneError(f"missing resource {package}/{'/'.join(parts)}")
+        where = f"{package}/{'/'.join(parts)}"
+        raise SceneError(f"missing resource {where}", f"缺少资源文件 {where}")
     if isinstance(traversable, Path):
         return traversable
     return Path(_extracted.enter_context(importlib.resources.as_file(traversable)))

@@ -33,7 +33,9 @@ def load_shader(name: str) -> Shader:
     frag = resource_path("scenes", "shaders", f"{name}.frag")
     shader = Shader.load(Shader.SL_GLSL, vertex=str(vert), fragment=str(frag))
     if shader is None:
-        raise SceneError(f"{vert}: shader {name!r} failed to load")
+        raise SceneError(
+            f"{vert}: shader {name!r} failed to load", f"{vert}：着色器 {name!r} 加载失败"
+        )
     return shader
 
 

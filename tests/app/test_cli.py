@@ -169,3 +169,25 @@ def test_unknown_arguments_exit_non_zero(argv):
     r = medvr(*argv)
     assert r.returncode == 2
     assert "usage:" in r.stderr
+
+
+def test_errors_follow_the_language(tmp_path):
+    zh = medvr("shot", "nosuch", "--out", str(tmp_path / "x.png"))
+    assert_one_line_error(zh, "没有场景", "nosuch")
+    en = medvr("--lang", "en", "shot", "nosuch", "--out", str(tmp_path / "x.png"))
+    assert_one_line_error(en, "no scene 'nosuch'")
+
+
+def test_headless_sim_vr_run_renders_stereo_pairs(tmp_path):
+    out = tmp_path / "t"
+    r = medvr("--lang", "en", "run", "--mode", "sim-vr", "--scene", "lobby", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    files = sorted(out.glob("*.png"))
+    assert len(files) == 6
+    img = PNMImage()
+    assert img.read(Filename.fromOsSpecific(str(files[0])))
+    assert (img.getXSize(), img.getYSize()) == (1280, 720)  # two 640x720 eyes
+
+
+def test_run_with_an_unknown_scene_is_one_line():
+    assert_one_line_error(medvr("--lang", "en", "run", "--scene", "attic"), "attic", "lobby")
