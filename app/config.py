@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 import json
 import math
 import os
@@ -11,6 +12,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import NamedTuple
 
 import platformdirs
 
@@ -34,7 +36,17 @@ ENV_LOG_DIR = "MEDVR_LOG_DIR"
 
 
 class ConfigError(AppError):
-    """A setting that cannot be used; the message names where it came from."""
+    """A setting that cannot be used; the message names where it came from.
+
+    ``zh`` always holds the same line in Simplified Chinese.
+    """
+
+
+class _Text(NamedTuple):
+    """One line for the user, in English and in Simplified Chinese, with the same facts."""
+
+    en: str
+    zh: str
 
 
 def _default_config_file() -> Path:
@@ -124,7 +136,11 @@ DEFAULT_CONFIG_TOML = """\
 
 
 class _Rejected(Exception):
-    """Raised by a check when a value does not fit the setting."""
+    """Raised by a check when a value does not fit the setting.
+
+    The reason shown is the setting's `expected` or `expected_text`: which one depends on
+    whether the value came from TOML or from text (environment variable, command line).
+    """
 
 
 @dataclass(frozen=True)
@@ -132,11 +148,13 @@ class _Setting:
     name: str
     section: str
     env_var: str
-    expected: str
+    # What a TOML value should be, in both languages.
+    expected: _Text
     check: Callable[[object], object]
     # Turns the text of an environment variable into a value for `check`.
     from_text: Callable[[str], object]
-    expected_text: str
+    # What the text of a variable or flag should be, in both languages.
+    expected_text: _Text
 
 
 def _fmt_number(value: float) -> str:
@@ -217,14 +235,37 @@ def parse_window_size(text: str) -> tuple[int, int]:
         ) from None
 
 
-def _one_of(options: tuple[str, ...]) -> str:
-    return "expected one of " + ", ".join(json.dumps(option) for option in options)
+def _one_of(options: tuple[str, ...]) -> _Text:
+    quoted = [json.dumps(option) for option in options]
+    return _Text("expected one of " + ", ".join(quoted), "应为以下之一：" + "、".join(quoted))
 
 
-_IPD_EXPECTED = "expected a number from {} to {}".format(*map(_fmt_number, IPD_RANGE_MM))
-_FOV_EXPECTED = "expected a number from {} to {}".format(*map(_fmt_number, EYE_FOV_RANGE_DEG))
-_SIDES = "each a whole number from {} to {}".format(*WINDOW_SIDE_RANGE_PX)
-_SCENE_EXPECTED = 'expected a scene id such as "lobby" (lowercase letters, digits, "_", "-", ".")'
+def _number_from(low: float, high: float) -> _Text:
+    low_text, high_text = _fmt_number(low), _fmt_number(high)
+    return _Text(
+        f"expected a number from {low_text} to {high_text}",
+        f"应为 {low_text} 到 {high_text} 之间的数字",
+    )
+
+
+_IPD_EXPECTED = _number_from(*IPD_RANGE_MM)
+_FOV_EXPECTED = _number_from(*EYE_FOV_RANGE_DEG)
+_SIDES = _Text(
+    "each a whole number from {} to {}".format(*WINDOW_SIDE_RANGE_PX),
+    "宽和高均为 {} 到 {} 之间的整数".format(*WINDOW_SIDE_RANGE_PX),
+)
+_WINDOW_EXPECTED = _Text(
+    f"expected [width, height] in pixels, {_SIDES.en}",
+    f"应为以像素计的 [宽, 高]，{_SIDES.zh}",
+)
+_WINDOW_TEXT_EXPECTED = _Text(
+    f"expected WIDTHxHEIGHT such as 1280x720, {_SIDES.en}",
+    f"应为 宽x高 的形式（如 1280x720），{_SIDES.zh}",
+)
+_SCENE_EXPECTED = _Text(
+    'expected a scene id such as "lobby" (lowercase letters, digits, "_", "-", ".")',
+    '应为场景 ID，如 "lobby"（由小写字母、数字、"_"、"-"、"." 组成）',
+)
 
 _SETTINGS: dict[str, _Setting] = {
     setting.name: setting
@@ -239,9 +280,7 @@ _SETTINGS: dict[str, _Setting] = {
         ),
         _Setting(
             "window_size", "display", "MEDVR_WINDOW_SIZE",
-            f"expected [width, height] in pixels, {_SIDES}",
-            _check_window_size, _text_as_window_size,
-            f"expected WIDTHxHEIGHT such as 1280x720, {_SIDES}",
+            _WINDOW_EXPECTED, _check_window_size, _text_as_window_size, _WINDOW_TEXT_EXPECTED,
         ),
         _Setting(
             "ipd_mm", "vr", "MEDVR_IPD_MM",
@@ -295,9 +334,83 @@ def _show(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _did_you_mean(name: str, options: tuple[str, ...]) -> str:
+def _did_you_mean(name: str, options: tuple[str, ...]) -> _Text:
     close = difflib.get_close_matches(name, options, n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
+    if not close:
+        return _Text("", "")
+    return _Text(f" (did you mean {close[0]}?)", f"（是不是想写 {close[0]}？）")
+
+
+def _listed(names: tuple[str, ...]) -> _Text:
+    return _Text(", ".join(names), "、".join(names))
+
+
+# Chinese for the errno values a config file is likely to meet; others keep the OS text.
+_OS_REASONS_ZH = {
+    errno.EACCES: "没有访问权限",
+    errno.EPERM: "操作不被允许",
+    errno.EISDIR: "这是一个目录，不是文件",
+    errno.ENOTDIR: "路径中有一级不是目录",
+    errno.ENOENT: "文件或目录不存在",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统是只读的",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.ELOOP: "符号链接层数过多",
+}
+
+
+def _os_reason(exc: OSError) -> _Text:
+    en = str(exc.strerror or exc)
+    return _Text(en, _OS_REASONS_ZH.get(exc.errno, en) if exc.errno is not None else en)
+
+
+# tomllib ends every message with "(at line L, column C)" or "(at end of document)".
+_TOML_WHERE = re.compile(r"(.+) \(at (?:line (\d+), column (\d+)|end of document)\)")
+# The messages of tomllib (Python 3.11 to 3.14); "{}" stands for the captured part.
+# Most specific first; a message not listed keeps its English words in the Chinese line.
+_TOML_REASONS_ZH = tuple(
+    (re.compile(pattern), zh)
+    for pattern, zh in (
+        (r"Invalid value", "值无效"),
+        (r"Invalid statement", "无法识别的语句"),
+        (r"Expected newline or end of document after a statement", "语句之后应换行或到达文件末尾"),
+        (r"Expected '=' after a key in a key/value pair", "键值对中的键后面应为 '='"),
+        (r"Expected '\]' at the end of a table declaration", "表头末尾应为 ']'"),
+        (r"Expected '\]\]' at the end of an array declaration", "表数组的表头末尾应为 ']]'"),
+        (r"Expected (.+)", "缺少 {}"),
+        (r"Found invalid character (.+)", "有无效字符 {}"),
+        (r"Illegal character (.+)", "有非法字符 {}"),
+        (r"Cannot declare (.+) twice", "{} 被重复声明"),
+        (r"Cannot overwrite a value", "不能覆盖已有的值"),
+        (r"Cannot mutate immutable namespace (.+)", "不能修改不可变的命名空间 {}"),
+        (r"Cannot redefine namespace (.+)", "不能重新定义命名空间 {}"),
+        (r"Duplicate inline table key (.+)", "内联表中的键 {} 重复"),
+        (r"Invalid initial character for a key part", "键名的首字符无效"),
+        (r"Unclosed array", "数组没有闭合"),
+        (r"Unclosed inline table", "内联表没有闭合"),
+        (r"Unescaped '\\' in a string", "字符串中的 '\\' 转义无效"),
+        (r"Invalid hex value", "十六进制值无效"),
+        (r"Escaped character is not a Unicode scalar value", "转义的字符不是有效的 Unicode 标量值"),
+        (r"Unterminated string", "字符串没有结束"),
+        (r"Invalid date or datetime", "日期或时间无效"),
+    )
+)
+
+
+def _toml_reason(exc: tomllib.TOMLDecodeError) -> _Text:
+    en = " ".join(str(exc).splitlines())
+    where = _TOML_WHERE.fullmatch(en)
+    if where is None:
+        return _Text(en, en)
+    what, line, column = where.groups()
+    what_zh = what
+    for pattern, zh in _TOML_REASONS_ZH:
+        found = pattern.fullmatch(what)
+        if found is not None:
+            what_zh = zh.format(*found.groups())
+            break
+    place = f"第 {line} 行第 {column} 列" if line is not None else "在文件末尾"
+    return _Text(en, f"{what_zh}（{place}）")
 
 
 def _read_toml(path: Path) -> dict[str, object] | None:
@@ -306,50 +419,70 @@ def _read_toml(path: Path) -> dict[str, object] | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
+        reason = _os_reason(exc)
+        raise ConfigError(
+            f"{path}: cannot read the config file: {reason.en}",
+            f"{path}：无法读取配置文件：{reason.zh}",
+        ) from None
     try:
         # utf-8-sig: Windows editors may start the file with a byte-order mark.
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path}: line {line}: not UTF-8 text") from None
+        raise ConfigError(
+            f"{path}: line {line}: not UTF-8 text",
+            f"{path}：第 {line} 行：不是 UTF-8 文本",
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        reason = " ".join(str(exc).splitlines())
-        raise ConfigError(f"{path}: not valid TOML: {reason}") from None
+        reason = _toml_reason(exc)
+        raise ConfigError(
+            f"{path}: not valid TOML: {reason.en}",
+            f"{path}：不是有效的 TOML：{reason.zh}",
+        ) from None
 
 
 def _settings_from_file(path: Path, document: Mapping[str, object]) -> dict[str, object]:
     sections = tuple(_SECTIONS)
-    listed = ", ".join(f"[{name}]" for name in sections)
+    listed = _listed(tuple(f"[{name}]" for name in sections))
     found: dict[str, object] = {}
     for section, table in document.items():
         if not isinstance(table, dict):
+            where = f"{section} = {_show(table)}"
             home = _SETTINGS.get(section)
             if home is not None:
-                hint = f"it belongs under [{home.section}]"
+                hint = _Text(
+                    f"it belongs under [{home.section}]", f"它应放在 [{home.section}] 之下"
+                )
             else:
-                hint = f"settings belong in {listed}"
-            raise ConfigError(f"{path}: {section} = {_show(table)}: unknown top-level key; {hint}")
-        if section not in _SECTIONS:
+                hint = _Text(f"settings belong in {listed.en}", f"设置项应放在 {listed.zh} 中")
             raise ConfigError(
-                f"{path}: [{section}]: unknown section{_did_you_mean(section, sections)};"
-                f" expected one of {listed}"
+                f"{path}: {where}: unknown top-level key; {hint.en}",
+                f"{path}：{where}：未知的顶层键；{hint.zh}",
+            )
+        if section not in _SECTIONS:
+            guess = _did_you_mean(section, sections)
+            raise ConfigError(
+                f"{path}: [{section}]: unknown section{guess.en}; expected one of {listed.en}",
+                f"{path}：[{section}]：未知的配置节{guess.zh}；应为以下之一：{listed.zh}",
             )
         for key, value in table.items():
             names = _SECTIONS[section]
+            where = f"[{section}] {key} = {_show(value)}"
             if key not in names:
+                guess, known = _did_you_mean(key, names), _listed(names)
                 raise ConfigError(
-                    f"{path}: [{section}] {key} = {_show(value)}:"
-                    f" unknown key{_did_you_mean(key, names)}; expected one of {', '.join(names)}"
+                    f"{path}: {where}: unknown key{guess.en}; expected one of {known.en}",
+                    f"{path}：{where}：未知的键{guess.zh}；应为以下之一：{known.zh}",
                 )
             setting = _SETTINGS[key]
             try:
                 found[key] = setting.check(value)
             except _Rejected:
                 raise ConfigError(
-                    f"{path}: [{section}] {key} = {_show(value)}: {setting.expected}"
+                    f"{path}: {where}: {setting.expected.en}",
+                    f"{path}：{where}：{setting.expected.zh}",
                 ) from None
     return found
 
@@ -369,8 +502,10 @@ def _settings_from_env(env: Mapping[str, str]) -> dict[str, object]:
         try:
             found[setting.name] = setting.check(setting.from_text(text))
         except _Rejected:
+            where = f"{setting.env_var}={_show(text)}"
             raise ConfigError(
-                f"environment variable {setting.env_var}={_show(text)}: {setting.expected_text}"
+                f"environment variable {where}: {setting.expected_text.en}",
+                f"环境变量 {where}：{setting.expected_text.zh}",
             ) from None
     return found
 
@@ -404,7 +539,11 @@ def _split_overrides(
             settings[name] = setting.check(typed)
         except _Rejected:
             expected = setting.expected_text if as_text else setting.expected
-            raise ConfigError(f"command line {_flag(name)} {_show(value)}: {expected}") from None
+            where = f"{_flag(name)} {_show(value)}"
+            raise ConfigError(
+                f"command line {where}: {expected.en}",
+                f"命令行 {where}：{expected.zh}",
+            ) from None
     return settings, paths
 
 
@@ -435,7 +574,8 @@ def load_config(
 
     `env` defaults to os.environ. `overrides` holds Config field names; None values are
     skipped, strings are read like the environment variable of the same setting.
-    Raises ConfigError, one line naming the file or variable, the key and what was expected.
+    Raises ConfigError, one line naming the file or variable, the key and what was expected;
+    its ``zh`` is the same line in Simplified Chinese.
     """
     env = os.environ if env is None else env
     override_settings, override_paths = _split_overrides(overrides or {})
@@ -459,7 +599,11 @@ def write_default_config(path: Path) -> bool:
     except FileExistsError:
         return False
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot write the config file: {exc.strerror or exc}") from None
+        reason = _os_reason(exc)
+        raise ConfigError(
+            f"{path}: cannot write the config file: {reason.en}",
+            f"{path}：无法写入配置文件：{reason.zh}",
+        ) from None
     return True
 
 

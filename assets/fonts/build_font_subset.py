@@ -82,6 +82,23 @@ def catalog_characters(repo_root: Path) -> set[str]:
     return _printable(chars)
 
 
+# Folders whose Python code may hold user-facing Chinese (error lines built in code).
+SOURCE_PACKAGES = ("app", "scenes", "sync", "anatomy", "acupuncture", "exhibits", "meetings")
+
+
+def _is_cjk(c: str) -> bool:
+    return "\u3000" <= c <= "\u303f" or "\u4e00" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"
+
+
+def source_characters(repo_root: Path) -> set[str]:
+    """Chinese characters and CJK punctuation written in the shipped packages' code."""
+    chars: set[str] = set()
+    for package in SOURCE_PACKAGES:
+        for path in sorted((repo_root / package).rglob("*.py")):
+            chars.update(c for c in path.read_text(encoding="utf-8") if _is_cjk(c))
+    return chars
+
+
 def base_characters() -> set[str]:
     """The fixed repertoire kept whatever the catalogs say."""
     chars = {chr(cp) for cp in range(0x20, 0x7F)}
@@ -104,7 +121,12 @@ def extra_characters(path: Path = EXTRA_CHARS) -> set[str]:
 def required_characters(repo_root: Path) -> set[str]:
     """All characters the bundled font must hold for the project at ``repo_root``."""
     extra = repo_root / EXTRA_CHARS.relative_to(REPO_ROOT)
-    return catalog_characters(repo_root) | base_characters() | extra_characters(extra)
+    return (
+        catalog_characters(repo_root)
+        | source_characters(repo_root)
+        | base_characters()
+        | extra_characters(extra)
+    )
 
 
 def _open_sc_face(ttc: Path):

@@ -61,6 +61,7 @@ class SimulatedHmdRuntime(Runtime):
         for i, side in enumerate(StereoRig.SIDES):
             cm = CardMaker(f"mirror-{side}")
             cm.setFrame(-1 + i, i, -1, 1)
+            cm.setUvRange(self.rig.textures[side])  # skip power-of-two padding, if any
             card = base.render2d.attachNewNode(cm.generate())
             card.setTexture(self.rig.textures[side])
             self._mirror.append(card)

@@ -95,7 +95,8 @@ class StereoRig:
             raise SceneError(
                 f"cannot open the {side} eye buffer ({self.eye_size[0]}x{self.eye_size[1]})"
             )
-        buf.addRenderTexture(tex, GraphicsOutput.RTMCopyRam)
+        # Eye images stay on the GPU (mirror, compositor); stills read them back on demand.
+        buf.addRenderTexture(tex, GraphicsOutput.RTMBindOrCopy)
         return buf
 
     def set_eye(self, side: str, offset: np.ndarray, frustum: EyeFrustum) -> None:
@@ -109,7 +110,20 @@ class StereoRig:
             buf.setClearColor(rgba)
 
     def images(self) -> dict[str, np.ndarray]:
-        return {side: texture_to_array(self.textures[side]) for side in self.SIDES}
+        """Both eyes' last frames, read back from the GPU now."""
+        engine = self.engine.base.graphicsEngine
+        gsg = self.engine.base.win.getGsg()
+        out = {}
+        for side in self.SIDES:
+            tex = self.textures[side]
+            if not engine.extractTextureData(tex, gsg):
+                raise SceneError(
+                    f"cannot read back the {side} eye image", f"无法读回{side}眼图像"
+                )
+            # Render targets may be padded to a power of two: keep the drawn corner.
+            w, h = self.eye_size
+            out[side] = np.ascontiguousarray(texture_to_array(tex)[-h:, :w])
+        return out
 
     def side_by_side(self) -> np.ndarray:
         eyes = self.images()

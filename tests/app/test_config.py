@@ -1,5 +1,6 @@
 import re
 import sys
+import tomllib
 from dataclasses import fields
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from app.config import (
     DEFAULT_CONFIG_TOML,
     Config,
     ConfigError,
+    _toml_reason,
     load_config,
     parse_window_size,
     write_default_config,
@@ -46,13 +48,28 @@ def env_for(config_file: Path, **variables: str) -> dict[str, str]:
     return {"MEDVR_CONFIG": str(config_file), **variables}
 
 
-def error_of(config_file: Path, toml_text: str, **variables: str) -> str:
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def chinese_line(error: ConfigError) -> str:
+    """The error's zh: one line, with Chinese in it; every ConfigError must have one."""
+    assert isinstance(error.zh, str)
+    assert "\n" not in error.zh
+    assert CHINESE.search(error.zh), error.zh
+    return error.zh
+
+
+def config_error_of(config_file: Path, toml_text: str, **variables: str) -> ConfigError:
     write(config_file, toml_text)
     with pytest.raises(ConfigError) as caught:
         load_config(env=env_for(config_file, **variables))
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    assert "\n" not in str(caught.value)
+    chinese_line(caught.value)
+    return caught.value
+
+
+def error_of(config_file: Path, toml_text: str, **variables: str) -> str:
+    return str(config_error_of(config_file, toml_text, **variables))
 
 
 def test_missing_file_gives_the_defaults(config_file: Path) -> None:
@@ -207,6 +224,20 @@ def test_bad_override_names_the_flag(config_file: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(env=env_for(config_file), overrides={"ipd_mm": 120})
     assert str(caught.value) == "command line --ipd-mm 120: expected a number from 50 to 80"
+    assert chinese_line(caught.value) == "命令行 --ipd-mm 120：应为 50 到 80 之间的数字"
+
+
+def test_bad_text_override_names_the_flag_in_both_languages(config_file: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(env=env_for(config_file), overrides={"window_size": "1280"})
+    assert str(caught.value) == (
+        'command line --window-size "1280": expected WIDTHxHEIGHT such as 1280x720,'
+        " each a whole number from 64 to 16384"
+    )
+    assert chinese_line(caught.value) == (
+        '命令行 --window-size "1280"：应为 宽x高 的形式（如 1280x720），'
+        "宽和高均为 64 到 16384 之间的整数"
+    )
 
 
 def test_unknown_override_is_a_programming_error(config_file: Path) -> None:
@@ -215,68 +246,130 @@ def test_unknown_override_is_a_programming_error(config_file: Path) -> None:
 
 
 def test_bad_file_value_message_matches_the_documented_form(config_file: Path) -> None:
-    message = error_of(config_file, "[vr]\nipd_mm = 120\n")
-    assert message == f"{config_file}: [vr] ipd_mm = 120: expected a number from 50 to 80"
+    error = config_error_of(config_file, "[vr]\nipd_mm = 120\n")
+    assert str(error) == f"{config_file}: [vr] ipd_mm = 120: expected a number from 50 to 80"
+    assert error.zh == f"{config_file}：[vr] ipd_mm = 120：应为 50 到 80 之间的数字"
 
 
 @pytest.mark.parametrize(
-    ("toml_text", "where", "expected"),
+    ("toml_text", "where", "expected", "expected_zh"),
     [
-        ("[vr]\nipd_mm = 49.5", "[vr] ipd_mm = 49.5", "expected a number from 50 to 80"),
-        ('[vr]\nipd_mm = "63"', '[vr] ipd_mm = "63"', "expected a number from 50 to 80"),
-        ("[vr]\nipd_mm = true", "[vr] ipd_mm = true", "expected a number from 50 to 80"),
-        ("[vr]\neye_fov_deg = 20", "[vr] eye_fov_deg = 20", "expected a number from 60 to 140"),
-        ('[display]\nlanguage = "fr"', '[display] language = "fr"', '"zh-CN", "en"'),
-        ('[display]\nmode = "vrr"', '[display] mode = "vrr"', '"sim-vr", "headless"'),
-        ("[display]\nwindow_size = [1280]", "[display] window_size = [1280]", "[width, height]"),
+        (
+            "[vr]\nipd_mm = 49.5",
+            "[vr] ipd_mm = 49.5",
+            "expected a number from 50 to 80",
+            "应为 50 到 80 之间的数字",
+        ),
+        (
+            '[vr]\nipd_mm = "63"',
+            '[vr] ipd_mm = "63"',
+            "expected a number from 50 to 80",
+            "应为 50 到 80 之间的数字",
+        ),
+        (
+            "[vr]\nipd_mm = true",
+            "[vr] ipd_mm = true",
+            "expected a number from 50 to 80",
+            "应为 50 到 80 之间的数字",
+        ),
+        (
+            "[vr]\neye_fov_deg = 20",
+            "[vr] eye_fov_deg = 20",
+            "expected a number from 60 to 140",
+            "应为 60 到 140 之间的数字",
+        ),
+        (
+            '[display]\nlanguage = "fr"',
+            '[display] language = "fr"',
+            '"zh-CN", "en"',
+            '应为以下之一："zh-CN"、"en"',
+        ),
+        ('[display]\nmode = "vrr"', '[display] mode = "vrr"', '"sim-vr", "headless"', '"sim-vr"、'),
+        (
+            "[display]\nwindow_size = [1280]",
+            "[display] window_size = [1280]",
+            "[width, height]",
+            "[宽, 高]",
+        ),
         (
             "[display]\nwindow_size = [1280.0, 720]",
             "[display] window_size = [1280.0, 720]",
             "whole number",
+            "整数",
         ),
         (
             '[display]\nwindow_size = "1280x720"',
             '[display] window_size = "1280x720"',
             "[width, height]",
+            "[宽, 高]",
         ),
-        ("[display]\nwindow_size = [10, 10]", "[display] window_size = [10, 10]", "64 to 16384"),
-        ('[app]\nlog_level = "LOUD"', '[app] log_level = "LOUD"', '"WARNING"'),
-        ('[app]\nstart_scene = "Lobby Hall"', '[app] start_scene = "Lobby Hall"', "scene id"),
-        ("[vr]\nipd = 63", "[vr] ipd = 63", "unknown key (did you mean ipd_mm?)"),
-        ('[displya]\nmode = "vr"', "[displya]", "unknown section (did you mean display?)"),
-        ('language = "en"', 'language = "en"', "it belongs under [display]"),
-        ("display = 3", "display = 3", "unknown top-level key"),
+        (
+            "[display]\nwindow_size = [10, 10]",
+            "[display] window_size = [10, 10]",
+            "64 to 16384",
+            "64 到 16384",
+        ),
+        ('[app]\nlog_level = "LOUD"', '[app] log_level = "LOUD"', '"WARNING"', '"WARNING"'),
+        (
+            '[app]\nstart_scene = "Lobby Hall"',
+            '[app] start_scene = "Lobby Hall"',
+            "scene id",
+            '场景 ID，如 "lobby"',
+        ),
+        (
+            "[vr]\nipd = 63",
+            "[vr] ipd = 63",
+            "unknown key (did you mean ipd_mm?)",
+            "未知的键（是不是想写 ipd_mm？）；应为以下之一：ipd_mm、eye_fov_deg",
+        ),
+        (
+            '[displya]\nmode = "vr"',
+            "[displya]",
+            "unknown section (did you mean display?)",
+            "未知的配置节（是不是想写 display？）；应为以下之一：[display]、[vr]、[app]",
+        ),
+        ('language = "en"', 'language = "en"', "it belongs under [display]", "[display] 之下"),
+        ("display = 3", "display = 3", "unknown top-level key", "未知的顶层键"),
     ],
 )
 def test_bad_file_values_name_file_and_key(
-    config_file: Path, toml_text: str, where: str, expected: str
+    config_file: Path, toml_text: str, where: str, expected: str, expected_zh: str
 ) -> None:
-    message = error_of(config_file, toml_text + "\n")
-    assert message.startswith(f"{config_file}: {where}: ")
-    assert expected in message
+    error = config_error_of(config_file, toml_text + "\n")
+    assert str(error).startswith(f"{config_file}: {where}: ")
+    assert expected in str(error)
+    assert chinese_line(error).startswith(f"{config_file}：{where}：")
+    assert expected_zh in error.zh
 
 
 @pytest.mark.parametrize(
-    ("variable", "text", "expected"),
+    ("variable", "text", "expected", "expected_zh"),
     [
-        ("MEDVR_IPD_MM", "abc", "expected a number from 50 to 80"),
-        ("MEDVR_IPD_MM", "120", "expected a number from 50 to 80"),
-        ("MEDVR_IPD_MM", "nan", "expected a number from 50 to 80"),
-        ("MEDVR_EYE_FOV_DEG", "200", "expected a number from 60 to 140"),
-        ("MEDVR_WINDOW_SIZE", "1280,720", "expected WIDTHxHEIGHT such as 1280x720"),
-        ("MEDVR_WINDOW_SIZE", "1x1", "from 64 to 16384"),
-        ("MEDVR_LANG", "de", '"zh-CN", "en"'),
-        ("MEDVR_MODE", "steamvr", '"auto", "desktop"'),
-        ("MEDVR_LOG_LEVEL", "verbose", '"DEBUG"'),
-        ("MEDVR_START_SCENE", "Lobby", "scene id"),
+        ("MEDVR_IPD_MM", "abc", "expected a number from 50 to 80", "应为 50 到 80 之间的数字"),
+        ("MEDVR_IPD_MM", "120", "expected a number from 50 to 80", "应为 50 到 80 之间的数字"),
+        ("MEDVR_IPD_MM", "nan", "expected a number from 50 to 80", "应为 50 到 80 之间的数字"),
+        ("MEDVR_EYE_FOV_DEG", "200", "expected a number from 60 to 140", "60 到 140 之间的数字"),
+        (
+            "MEDVR_WINDOW_SIZE",
+            "1280,720",
+            "expected WIDTHxHEIGHT such as 1280x720",
+            "应为 宽x高 的形式（如 1280x720）",
+        ),
+        ("MEDVR_WINDOW_SIZE", "1x1", "from 64 to 16384", "64 到 16384 之间的整数"),
+        ("MEDVR_LANG", "de", '"zh-CN", "en"', '"zh-CN"、"en"'),
+        ("MEDVR_MODE", "steamvr", '"auto", "desktop"', '"auto"、"desktop"'),
+        ("MEDVR_LOG_LEVEL", "verbose", '"DEBUG"', '"DEBUG"'),
+        ("MEDVR_START_SCENE", "Lobby", "scene id", "场景 ID"),
     ],
 )
 def test_bad_environment_values_name_the_variable(
-    config_file: Path, variable: str, text: str, expected: str
+    config_file: Path, variable: str, text: str, expected: str, expected_zh: str
 ) -> None:
-    message = error_of(config_file, "", **{variable: text})
-    assert message.startswith(f'environment variable {variable}="{text}": ')
-    assert expected in message
+    error = config_error_of(config_file, "", **{variable: text})
+    assert str(error).startswith(f'environment variable {variable}="{text}": ')
+    assert expected in str(error)
+    assert chinese_line(error).startswith(f'环境变量 {variable}="{text}"：')
+    assert expected_zh in error.zh
 
 
 def test_bad_file_value_is_reported_even_when_env_sets_the_key(config_file: Path) -> None:
@@ -285,9 +378,51 @@ def test_bad_file_value_is_reported_even_when_env_sets_the_key(config_file: Path
 
 
 def test_toml_syntax_error_names_file_and_line(config_file: Path) -> None:
-    message = error_of(config_file, '[display]\nlanguage = "en"\nmode = \n')
-    assert message.startswith(f"{config_file}: ")
-    assert "line 3" in message
+    error = config_error_of(config_file, '[display]\nlanguage = "en"\nmode = \n')
+    assert str(error).startswith(f"{config_file}: ")
+    assert "line 3" in str(error)
+    assert error.zh == f"{config_file}：不是有效的 TOML：值无效（第 3 行第 8 列）"
+
+
+@pytest.mark.parametrize(
+    "toml_text",
+    [
+        "mode = ",
+        "[display\n",
+        "[[display\n",
+        "mode = 1 2",
+        "mode auto",
+        'mode = "auto',
+        "mode = '''auto",
+        "size = [1 2]",
+        "size = {w = 1 h = 2}",
+        "size = {w = 1, w = 2}",
+        "[vr]\n[vr]\n",
+        'mode = "\\q"',
+        'mode = "\\uZZZZ"',
+        'mode = "\\uD800"',
+        "day = 1979-13-01",
+        "= 1",
+        'mode = "\x01"',
+        "# \x01",
+        "vr.a = 1\n[vr]\na = 2\n",
+    ],
+)
+def test_toml_syntax_errors_are_put_into_chinese(config_file: Path, toml_text: str) -> None:
+    error = config_error_of(config_file, toml_text)
+    prefix = f"{config_file}：不是有效的 TOML："
+    assert chinese_line(error).startswith(prefix)
+    reason = error.zh.removeprefix(prefix)
+    # Only what the parser quotes and the name Unicode stay: no English words are left.
+    unquoted = re.sub(r"'[^']*'|\"[^\"]*\"|\([^)]*\)|Unicode", "", reason)
+    assert not re.search(r"[A-Za-z]{3,}", unquoted), reason
+    assert re.search(r"（(第 \d+ 行第 \d+ 列|在文件末尾)）$", reason), reason
+
+
+def test_toml_message_unknown_to_the_table_keeps_its_words() -> None:
+    reason = _toml_reason(tomllib.TOMLDecodeError("Something new (at line 2, column 5)"))
+    assert reason.en == "Something new (at line 2, column 5)"
+    assert reason.zh == "Something new（第 2 行第 5 列）"
 
 
 def test_non_utf8_file_names_file_and_line(config_file: Path) -> None:
@@ -295,6 +430,7 @@ def test_non_utf8_file_names_file_and_line(config_file: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(env=env_for(config_file))
     assert str(caught.value) == f"{config_file}: line 2: not UTF-8 text"
+    assert chinese_line(caught.value) == f"{config_file}：第 2 行：不是 UTF-8 文本"
 
 
 def test_byte_order_mark_is_accepted(config_file: Path) -> None:
@@ -305,8 +441,18 @@ def test_byte_order_mark_is_accepted(config_file: Path) -> None:
 def test_unreadable_config_path_names_the_file(tmp_path: Path) -> None:
     folder = tmp_path / "config.toml"
     folder.mkdir()
-    with pytest.raises(ConfigError, match=re.escape(str(folder))):
+    with pytest.raises(ConfigError, match=re.escape(str(folder))) as caught:
         load_config(env=env_for(folder))
+    assert chinese_line(caught.value).startswith(f"{folder}：无法读取配置文件：")
+
+
+def test_unwritable_config_path_names_the_file_in_both_languages(tmp_path: Path) -> None:
+    blocker = write(tmp_path / "not-a-folder", "")
+    path = blocker / "medvr" / "config.toml"
+    with pytest.raises(ConfigError) as caught:
+        write_default_config(path)
+    assert str(caught.value).startswith(f"{path}: cannot write the config file: ")
+    assert chinese_line(caught.value).startswith(f"{path}：无法写入配置文件：")
 
 
 def test_default_toml_loads_as_the_defaults(config_file: Path) -> None:

@@ -77,6 +77,16 @@ def test_font_has_every_catalog_character():
     )
 
 
+def test_font_has_every_chinese_character_written_in_code():
+    cmap = TTFont(FONT, lazy=True).getBestCmap()
+    missing = {c for c in builder.source_characters(REPO_ROOT) if ord(c) not in cmap}
+    assert "场" in builder.source_characters(REPO_ROOT)  # from a SceneError's Chinese line
+    assert not missing, (
+        f"{FONT.name} lacks characters written in code; run `make font` and commit the "
+        "rebuilt font. Missing: " + "".join(sorted(missing))
+    )
+
+
 def test_font_is_renamed_as_a_subset():
     font = TTFont(FONT, lazy=True)
     assert font["name"].getDebugName(1) == "MedVR Noto Sans SC Subset"

@@ -1,0 +1,1 @@
+"""MedVR entry points, configuration and wiring."""

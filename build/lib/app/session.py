@@ -1,0 +1,88 @@
+"""One user session: engine, runtime, director and recorder wired together."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+from app.config import Config
+from app.runtime_choice import Choice, make_runtime
+from sync.events import SessionEnded, SessionStarted
+from sync.recorder import MemoryRecorder, Recorder
+
+
+class Session:
+    """Opens everything on enter, closes it on exit (also after an error)."""
+
+    def __init__(
+        self,
+        config: Config,
+        choice: Choice,
+        recorder: Recorder | None = None,
+        size: tuple[int, int] | None = None,
+    ):
+        self.config = config
+        self.choice = choice
+        self.recorder = recorder if recorder is not None else MemoryRecorder()
+        self.size = size or config.window_size
+        self.session_id = str(uuid.uuid4())
+        self.engine = None
+        self.runtime = None
+        self.director = None
+
+    def __enter__(self) -> Session:
+        from scenes.director import Director
+        from scenes.engine import Engine
+
+        self._started = time.monotonic()
+        self.engine = Engine(offscreen=self.choice.offscreen, size=self.size)
+        try:
+            self.runtime = make_runtime(self.choice, self.config, self.size)
+            self.director = Director(self.engine, self.runtime, self.recorder, self.config.language)
+        except BaseException:
+            self.engine.destroy()
+            raise
+        self.recorder.record(
+            SessionStarted(
+                session_id=self.session_id,
+                mode=self.choice.mode,
+                language=self.config.language,
+                headset="simulated" if self.choice.mode == "sim-vr" else None,
+            )
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.director is not None:
+                self.director.shutdown()
+            self.recorder.record(
+                SessionEnded(
+                    session_id=self.session_id, duration_s=time.monotonic() - self._started
+                )
+            )
+        finally:
+            self.engine.destroy()
+
+    def tour(self, out_dir: Path, scenes: list[str] | None = None) -> list[Path]:
+        from scenes.director import render_tour
+
+        return render_tour(self.director, out_dir, scenes)
+
+    def still(self, scene_id: str, view: str | None, out: Path) -> Path:
+        from scenes.engine import save_png
+        from scenes.errors import SceneError
+
+        scene = self.director.switch(scene_id)
+        if view is not None:
+            if view not in scene.views:
+                known = ", ".join(scene.views)
+                raise SceneError(
+                    f"scene {scene_id!r} has no view {view!r} (views: {known})",
+                    f"场景 {scene_id!r} 没有视角 {view!r}（可用视角：{known}）",
+                )
+            scene.show_view(view)
+        self.director.settle()
+        save_png(self.runtime.capture(), out)
+        return out

@@ -1,0 +1,1 @@
+"""Shipped data files (fonts, meshes, hall content), found through scenes.resources."""

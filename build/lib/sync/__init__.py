@@ -1,0 +1,1 @@
+"""Behaviour events and what becomes of them (xAPI statements, outbox, uploader)."""
