@@ -30,17 +30,17 @@ class BoxPicker:
 
     def __init__(self) -> None:
         self.names: list[str] = []
-        self._lows: list[np.ndarray] = []
-        self._highs: list[np.ndarray] = []
+        self._lows = np.empty((0, 3))
+        self._highs = np.empty((0, 3))
 
     def add(self, name: str, low, high) -> None:
         self.names.append(name)
-        self._lows.append(np.asarray(low, dtype=float))
-        self._highs.append(np.asarray(high, dtype=float))
+        self._lows = np.vstack([self._lows, np.asarray(low, dtype=float)])
+        self._highs = np.vstack([self._highs, np.asarray(high, dtype=float)])
 
     def pick(self, origin, direction) -> tuple[str, float] | None:
         if not self.names:
             return None
-        t = ray_box_distances(origin, direction, np.array(self._lows), np.array(self._highs))
+        t = ray_box_distances(origin, direction, self._lows, self._highs)
         i = int(np.argmin(t))
         return (self.names[i], float(t[i])) if np.isfinite(t[i]) else None

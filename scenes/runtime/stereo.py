@@ -117,9 +117,7 @@ class StereoRig:
         for side in self.SIDES:
             tex = self.textures[side]
             if not engine.extractTextureData(tex, gsg):
-                raise SceneError(
-                    f"cannot read back the {side} eye image", f"无法读回{side}眼图像"
-                )
+                raise SceneError(f"cannot read back the {side} eye image", f"无法读回{side}眼图像")
             # Render targets may be padded to a power of two: keep the drawn corner.
             w, h = self.eye_size
             out[side] = np.ascontiguousarray(texture_to_array(tex)[-h:, :w])
