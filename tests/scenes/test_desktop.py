@@ -91,6 +91,21 @@ DESKTOP_SCRIPT = textwrap.dedent(
         out["orbit_moved_m"] = float(np.linalg.norm(head_after - head_before))
         out["selected_after_drag"] = len(s.recorder.of_type(ObjectSelected))
         out["pixels_std"] = float(s.engine.screenshot().std())
+
+        # Walking: the lobby asks for it; W moves the viewer along the floor.
+        lobby.show_view("overview")
+        s.director.settle(1)
+        start = np.array(s.runtime.head.getPos(base.render))
+        forward = np.array(base.render.getRelativeVector(s.runtime.head, (0, 1, 0)))
+        base.messenger.send("w")
+        t0 = base.clock.getFrameTime()
+        while base.clock.getFrameTime() - t0 < 0.5:
+            s.engine.step()
+        base.messenger.send("w-up")
+        s.director.settle(2)
+        moved = np.array(s.runtime.head.getPos(base.render)) - start
+        out["walk_forward_m"] = float(moved @ forward)
+        out["walk_height_change_m"] = float(abs(moved[2]))
     print(json.dumps(out))
     """
 )
@@ -128,6 +143,47 @@ def test_desktop_window_hovers_clicks_and_orbits(xvfb):
     assert out["orbit_moved_m"] > 0.5, "a left drag orbits the view"
     assert out["selected_after_drag"] == 1, "a drag is not a click"
     assert out["pixels_std"] > 10
+    assert 0.3 < out["walk_forward_m"] < 1.5, "about 1.4 m/s for half a second"
+    assert out["walk_height_change_m"] < 1e-6
+
+
+MIRROR_SCRIPT = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    from app.config import load_config
+    from app.runtime_choice import Choice
+    from app.session import Session
+
+    config = load_config(overrides={"language": "zh-CN"})
+    with Session(config, Choice("sim-vr", offscreen=False), size=(640, 480)) as s:
+        s.director.switch("lobby")
+        s.director.settle(3)
+        window = s.engine.screenshot().astype(float)
+        eyes = {k: v.astype(float) for k, v in s.runtime.eye_images().items()}
+        print(json.dumps({
+            "pipe": s.engine.display.pipe,
+            "window": list(window.shape),
+            "eye": list(eyes["left"].shape),
+            "left_diff": float(np.abs(window[:, :320] - eyes["left"]).mean()),
+            "right_diff": float(np.abs(window[:, 320:] - eyes["right"]).mean()),
+            "eyes_differ": float(np.abs(eyes["left"] - eyes["right"]).mean()),
+        }))
+    """
+)
+
+
+def test_sim_hmd_window_mirrors_both_eyes(xvfb):
+    env = dict(os.environ, DISPLAY=xvfb)
+    r = subprocess.run(
+        [sys.executable, "-c", MIRROR_SCRIPT], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["pipe"] == "pandagl"
+    assert out["window"] == [480, 640, 3] and out["eye"] == [480, 320, 3]
+    assert out["left_diff"] < 4 and out["right_diff"] < 4, out
+    assert out["eyes_differ"] > 2, out
 
 
 def test_medvr_run_opens_a_window_where_there_is_a_display(xvfb):
