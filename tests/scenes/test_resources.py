@@ -4,6 +4,7 @@ frozen bundle."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -40,8 +41,17 @@ def test_missing_resource_is_one_clear_error():
 
 def test_installed_wheel_carries_and_finds_its_files(tmp_path):
     """Build the wheel, unpack it as site-packages would, render a still from it."""
+    # Build from a copy: setuptools writes build/ and egg-info beside the sources.
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", "tests"
+        ),
+    )
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(tmp_path)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(source), "-w", str(tmp_path)],
         check=True,
         capture_output=True,
     )

@@ -1,1 +1,0 @@
-"""MedVR entry points, configuration and wiring."""

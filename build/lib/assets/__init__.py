@@ -1,1 +1,0 @@
-"""Shipped data files (fonts, meshes, hall content), found through scenes.resources."""

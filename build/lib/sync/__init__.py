@@ -1,1 +1,0 @@
-"""Behaviour events and what becomes of them (xAPI statements, outbox, uploader)."""
