@@ -130,13 +130,18 @@ def xvfb():
     proc.wait(timeout=10)
 
 
-def test_desktop_window_hovers_clicks_and_orbits(xvfb):
-    env = dict(os.environ, DISPLAY=xvfb)
+def run_in_window(display: str, script: str) -> dict:
+    """Run a script on the X display; it prints one JSON line of findings last."""
+    env = dict(os.environ, DISPLAY=display)
     r = subprocess.run(
-        [sys.executable, "-c", DESKTOP_SCRIPT], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
     )
     assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_desktop_window_hovers_clicks_and_orbits(xvfb):
+    out = run_in_window(xvfb, DESKTOP_SCRIPT)
     assert out["pipe"] == "pandagl"
     assert out["hovered"] == "anatomy"
     assert out["selected"] == [["anatomy", "mouse"]]
@@ -174,12 +179,7 @@ MIRROR_SCRIPT = textwrap.dedent(
 
 
 def test_sim_hmd_window_mirrors_both_eyes(xvfb):
-    env = dict(os.environ, DISPLAY=xvfb)
-    r = subprocess.run(
-        [sys.executable, "-c", MIRROR_SCRIPT], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out = run_in_window(xvfb, MIRROR_SCRIPT)
     assert out["pipe"] == "pandagl"
     assert out["window"] == [480, 640, 3] and out["eye"] == [480, 320, 3]
     assert out["left_diff"] < 4 and out["right_diff"] < 4, out
