@@ -16,7 +16,6 @@ from pathlib import Path
 from app.config import (
     MODES,
     Config,
-    ConfigError,
     load_config,
     parse_window_size,
     write_default_config,
@@ -217,6 +216,3 @@ def _config(config: Config, args: argparse.Namespace) -> int:
     for name, value in vars(config).items():
         print(f"{name} = {value}")
     return 0
-
-
-__all__ = ["main", "ConfigError"]

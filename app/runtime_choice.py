@@ -98,6 +98,3 @@ def make_runtime(choice: Choice, config: Config, size: tuple[int, int]):
     from scenes.runtime.mono import HeadlessRuntime
 
     return HeadlessRuntime()
-
-
-__all__ = ["Choice", "choose_runtime", "make_runtime", "openvr_status", "Config"]

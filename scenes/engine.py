@@ -15,7 +15,6 @@ import numpy as np
 from panda3d.core import (
     AntialiasAttrib,
     FrameBufferProperties,
-    GraphicsPipe,
     GraphicsPipeSelection,
     Texture,
     TypeRegistry,
@@ -217,6 +216,3 @@ def pipe_kinds() -> list[str]:
     selection = GraphicsPipeSelection.getGlobalPtr()
     selection.loadAuxModules()
     return [selection.getPipeType(i).getName() for i in range(selection.getNumPipeTypes())]
-
-
-__all__ = ["DisplayChoice", "Engine", "GraphicsPipe", "display_available", "save_png"]

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 from direct.showbase.DirectObject import DirectObject
-from panda3d.core import LMatrix4, PerspectiveLens, Point2, Point3, Vec3
+from panda3d.core import LMatrix4, PerspectiveLens, Point2, Point3
 
 from scenes.runtime.base import Button, PointerRay, Runtime, look_at_matrix
 from scenes.runtime.orbit import Orbit
@@ -160,6 +160,3 @@ class DesktopRuntime(_MonoRuntime):
 
 def _hfov(vfov_deg: float, aspect: float) -> float:
     return math.degrees(2 * math.atan(math.tan(math.radians(vfov_deg) / 2) * aspect))
-
-
-__all__ = ["DesktopRuntime", "HeadlessRuntime", "Vec3"]
