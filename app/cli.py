@@ -30,54 +30,76 @@ log = logging.getLogger("medvr.app")
 USER_ERRORS = (AppError, SceneError, SyncError)
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        return parse_window_size(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT, e.g. 1280x720, got {text!r}"
-        ) from None
+def _size_parser(lang: str):
+    def size(text: str) -> tuple[int, int]:
+        try:
+            return parse_window_size(text)
+        except ValueError:
+            message = strings("app").get("help.bad_size", lang, text=text)
+            raise argparse.ArgumentTypeError(message) from None
+
+    return size
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="medvr", description="MedVR medical VR/3D training")
-    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    p.add_argument("--config", type=Path, help="config file (default: the platform's location)")
-    p.add_argument("--lang", choices=("zh-CN", "en"), help="language of the interface")
+def build_parser(lang: str = "zh-CN") -> argparse.ArgumentParser:
+    """The command line, its help in ``lang``."""
+
+    def h(key: str) -> str:
+        return strings("app").get(f"help.{key}", lang)
+
+    size = _size_parser(lang)
+    p = argparse.ArgumentParser(prog="medvr", description=h("description"))
+    p.add_argument("--debug", action="store_true", help=h("debug"))
+    p.add_argument("--config", type=Path, help=h("config_file"))
+    p.add_argument("--lang", choices=("zh-CN", "en"), help=h("lang"))
     sub = p.add_subparsers(dest="command")
 
-    run = sub.add_parser(
-        "run", help="start the app (a window, or a headless tour without a display)"
+    run = sub.add_parser("run", help=h("run"))
+    run.add_argument("--scene", help=h("run_scene"))
+    run.add_argument("--mode", choices=MODES, help=h("mode"))
+    run.add_argument("--lang", choices=("zh-CN", "en"), dest="run_lang", help=h("lang"))
+    run.add_argument("--out", type=Path, help=h("run_out"))
+    run.add_argument("--frames", type=int, help=h("frames"))
+
+    shot = sub.add_parser("shot", help=h("shot"))
+    shot.add_argument("scene", help=h("scene"))
+    shot.add_argument("--out", type=Path, required=True, help=h("shot_out"))
+    shot.add_argument("--size", type=size, default=None, help=h("size"))
+    shot.add_argument("--view", help=h("view"))
+    shot.add_argument("--stereo", action="store_true", help=h("stereo"))
+
+    tour = sub.add_parser("tour", help=h("tour"))
+    tour.add_argument("--out", type=Path, required=True, help=h("tour_out"))
+    tour.add_argument("--size", type=size, default=None, help=h("size"))
+    tour.add_argument("--stereo", action="store_true", help=h("stereo"))
+    tour.add_argument("--scene", action="append", dest="scenes", help=h("tour_scene"))
+
+    doctor = sub.add_parser("doctor", help=h("doctor"))
+    doctor.add_argument("--json", action="store_true", help=h("json"))
+
+    cfg = sub.add_parser("config", help=h("config"))
+    cfg.add_argument(
+        "action", choices=("show", "init"), nargs="?", default="show", help=h("config_action")
     )
-    run.add_argument("--scene", help="scene to start in (default: lobby)")
-    run.add_argument("--mode", choices=MODES, help="runtime (default: auto)")
-    run.add_argument("--lang", choices=("zh-CN", "en"), dest="run_lang", help=argparse.SUPPRESS)
-    run.add_argument("--out", type=Path, help="where a headless run writes its tour")
-    run.add_argument("--frames", type=int, help="quit after this many frames (smoke tests)")
-
-    shot = sub.add_parser("shot", help="render one still headless")
-    shot.add_argument("scene")
-    shot.add_argument("--out", type=Path, required=True)
-    shot.add_argument("--size", type=_size, default=None, help="WIDTHxHEIGHT (default 1280x720)")
-    shot.add_argument("--view", help="named viewpoint of the scene")
-    shot.add_argument("--stereo", action="store_true", help="both eyes of the simulated HMD")
-
-    tour = sub.add_parser("tour", help="render the guided tour headless")
-    tour.add_argument("--out", type=Path, required=True)
-    tour.add_argument("--size", type=_size, default=None)
-    tour.add_argument("--stereo", action="store_true")
-    tour.add_argument("--scene", action="append", dest="scenes", help="only these scenes")
-
-    doctor = sub.add_parser("doctor", help="what this machine offers; non-zero if MedVR cannot run")
-    doctor.add_argument("--json", action="store_true")
-
-    cfg = sub.add_parser("config", help="show the settings in force, or write a commented file")
-    cfg.add_argument("action", choices=("show", "init"), nargs="?", default="show")
     return p
 
 
+def _early_language(argv: list[str]) -> str:
+    """The language for help and parse errors, before the arguments are parsed."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in ("zh-CN", "en"):
+            return argv[i + 1]
+        if arg in ("--lang=en", "--lang=zh-CN"):
+            return arg.split("=", 1)[1]
+    try:
+        return load_config().language
+    except AppError:
+        return "en" if os.environ.get("MEDVR_LANG", "").lower() == "en" else "zh-CN"
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_early_language(argv)).parse_args(argv)
     try:
         return _dispatch(args)
     except USER_ERRORS as e:
@@ -105,13 +127,7 @@ def _in_language(error: Exception, lang: str) -> str:
 
 def _language(args: argparse.Namespace) -> str:
     """The interface language, even when the config itself failed to load."""
-    chosen = getattr(args, "run_lang", None) or args.lang
-    if chosen:
-        return chosen
-    try:
-        return load_config().language
-    except AppError:
-        return "en" if os.environ.get("MEDVR_LANG", "").lower() == "en" else "zh-CN"
+    return getattr(args, "run_lang", None) or args.lang or _early_language([])
 
 
 def _dispatch(args: argparse.Namespace) -> int:

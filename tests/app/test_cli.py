@@ -103,8 +103,10 @@ def test_shot_errors_are_one_line(tmp_path):
         "roof",
         "overview",
     )
-    bad = medvr("shot", "lobby", "--size", "huge", "--out", str(tmp_path / "x.png"))
+    bad = medvr("--lang", "en", "shot", "lobby", "--size", "huge", "--out", str(tmp_path / "x.png"))
     assert bad.returncode == 2 and "expected WIDTHxHEIGHT" in bad.stderr
+    bad_zh = medvr("shot", "lobby", "--size", "huge", "--out", str(tmp_path / "x.png"))
+    assert bad_zh.returncode == 2 and "应为 宽x高 的形式" in bad_zh.stderr
     assert not (tmp_path / "x.png").exists()
 
 
@@ -191,3 +193,12 @@ def test_headless_sim_vr_run_renders_stereo_pairs(tmp_path):
 
 def test_run_with_an_unknown_scene_is_one_line():
     assert_one_line_error(medvr("--lang", "en", "run", "--scene", "attic"), "attic", "lobby")
+
+
+def test_help_follows_the_language():
+    zh = medvr("--help")
+    assert zh.returncode == 0 and "无界面渲染一张静态图片" in zh.stdout
+    en = medvr("--lang", "en", "shot", "--help")
+    assert en.returncode == 0 and "named viewpoint of the scene" in en.stdout
+    managed = medvr("doctor", "--help", env={"MEDVR_LANG": "en"})
+    assert "print JSON" in managed.stdout
