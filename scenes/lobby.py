@@ -102,11 +102,11 @@ class LobbyScene(Scene):
         title = labels.make(
             root, self.text("lobby.title"), name="title", height=0.32, facing_viewer=False
         )
-        title.setPos(0, 5.45, 3.2)
+        title.setPos(0, 5.45, 3.45)
         hint = labels.make(
             root, self.text("lobby.hint"), name="hint", height=0.14, facing_viewer=False
         )
-        hint.setPos(0, 5.45, 2.6)
+        hint.setPos(0, 5.45, 3.05)
 
         self.picker = BoxPicker()
         self.stands: dict[str, NodePath] = {}
@@ -202,7 +202,7 @@ class LobbyScene(Scene):
         module = self.modules[module_id]
         text = self.text("lobby.not_ready", module=self.text(module.title_key))
         self.notice = self.ctx.labels.make(
-            self.stands[module_id], text, name="notice", height=0.09, card=(0.5, 0.12, 0.1, 0.92)
+            self.stands[module_id], text, name="notice", height=0.065, card=(0.5, 0.12, 0.1, 0.92)
         )
         self.notice.setPos(0, -0.45, 1.05)
         self.doMethodLater(NOTICE_SECONDS, self._notice_timeout, f"{self.scene_id}-notice")
