@@ -16,8 +16,8 @@ run: $(STAMP)
 	$(VENV)/bin/medvr run
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check app scenes sync assets tests bench
-	$(VENV)/bin/ruff format --check --quiet app scenes sync assets tests bench
+	$(VENV)/bin/ruff check app scenes sync assets anatomy tests bench
+	$(VENV)/bin/ruff format --check --quiet app scenes sync assets anatomy tests bench
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -90,12 +90,17 @@ def _is_cjk(c: str) -> bool:
     return "\u3000" <= c <= "\u303f" or "\u4e00" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"
 
 
+SOURCE_SUFFIXES = (".py", ".json", ".toml", ".yaml", ".yml")
+
+
 def source_characters(repo_root: Path) -> set[str]:
-    """Chinese characters and CJK punctuation written in the shipped packages' code."""
+    """Chinese characters and CJK punctuation in the shipped packages' code and data files
+    (error lines built in code, catalogs of structures, points and halls)."""
     chars: set[str] = set()
     for package in SOURCE_PACKAGES:
-        for path in sorted((repo_root / package).rglob("*.py")):
-            chars.update(c for c in path.read_text(encoding="utf-8") if _is_cjk(c))
+        for path in sorted((repo_root / package).rglob("*")):
+            if path.suffix in SOURCE_SUFFIXES and path.is_file():
+                chars.update(c for c in path.read_text(encoding="utf-8") if _is_cjk(c))
     return chars
 
 

@@ -1,0 +1,1 @@
+"""The human body: structure catalog, landmarks, asset pipeline, picking and sectioning."""

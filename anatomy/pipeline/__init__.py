@@ -1,0 +1,1 @@
+"""The asset pipeline: source packages in, derived glb files out (`medvr assets build`)."""
