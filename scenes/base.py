@@ -82,8 +82,8 @@ class Scene(FSM):
 
     def exit(self) -> None:
         dwell = time.monotonic() - self._entered_at
+        self.cleanup()  # FSM back to Off, running the current mode's exit first
         self.teardown()
-        self.cleanup()  # FSM back to Off, running the current mode's exit
         self.ignoreAll()
         self.removeAllTasks()
         self.root.removeNode()
@@ -98,12 +98,17 @@ class Scene(FSM):
         self.frame(self.ctx.engine.base.clock.getDt())
         return task.cont
 
+    @classmethod
+    def available(cls) -> bool:
+        """Whether the scene can open here (its content is installed)."""
+        return True
+
     def tour(self) -> list[tuple[str, str, str | None]]:
-        """Guided-tour steps: (step name, view name, object to select or None)."""
+        """Guided-tour steps: (step name, view name, action or None), see ``perform``."""
         return [(name, name, None) for name in self.views]
 
-    def choose(self, object_id: str, via: str = "script") -> None:
-        """Select an object as a user would (tours and scripted sessions)."""
+    def perform(self, action: str) -> None:
+        """Do a tour or script action as a user would (select a thing, use a control)."""
 
     # for subclasses -----------------------------------------------------------------------
     def build(self) -> None:

@@ -77,10 +77,10 @@ def render_tour(director: Director, out_dir: Path, scenes: list[str] | None = No
     written: list[Path] = []
     for scene_id in scenes or scene_ids():
         scene = director.switch(scene_id)
-        for name, view, select in scene.tour():
+        for name, view, action in scene.tour():
             scene.show_view(view)
-            if select is not None:
-                scene.choose(select, via="script")
+            if action is not None:
+                scene.perform(action)
             director.settle()
             path = out_dir / f"{len(written) + 1:02d}-{scene_id}-{name}.png"
             save_png(director.runtime.capture(), path)

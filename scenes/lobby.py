@@ -156,7 +156,7 @@ class LobbyScene(Scene):
         self.modules[module.module_id] = module
 
     def tour(self) -> list[tuple[str, str, str | None]]:
-        """(step name, view, module to select or None): each view, then one selection."""
+        """Each view, then choosing a module (the action is its id)."""
         steps = [(name, name, None) for name in self.views]
         steps.append(("select-anatomy", "anatomy", "anatomy"))
         return steps
@@ -184,6 +184,9 @@ class LobbyScene(Scene):
         module_id = self.pick(event.ray.origin, event.ray.direction)
         if module_id is not None:
             self.choose(module_id, via="mouse" if event.ray.source == "mouse" else "controller")
+
+    def perform(self, action: str) -> None:
+        self.choose(action, via="script")
 
     def choose(self, module_id: str, via: str = "script") -> None:
         module = self.modules[module_id]

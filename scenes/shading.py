@@ -106,6 +106,11 @@ class Shading:
         else:
             node.clearColorScale()
 
+    def set_cap_color(self, node: NodePath, rgb) -> None:
+        """Colour of this node's cut faces (its own colour reads best)."""
+        if self.shaders:
+            node.setShaderInput("u_cap_color", Vec4(*rgb, 1.0))
+
     def set_section(self, root: NodePath, plane: tuple[float, float, float, float] | None):
         """Cut ``root`` by a world plane (a, b, c, d): a·x + b·y + c·z + d >= 0 is kept.
 

@@ -184,6 +184,65 @@ class ModuleRequested(BehaviourEvent):
             raise SyncError(f"{self.kind}: available = {self.available!r}: expected true or false")
 
 
+@dataclass(frozen=True)
+class ControlUsed(BehaviourEvent):
+    """A scene control was used: a system toggled, a section plane moved, x-ray on…"""
+
+    kind: ClassVar[str] = "control_used"
+    scene_id: str
+    control: str
+    value: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._require_id("scene_id")
+        self._require_id("control")
+        self._require_text("value")
+
+
+@dataclass(frozen=True)
+class QuizAnswered(BehaviourEvent):
+    """One quiz question answered: what was asked, what was given, right or not, how fast."""
+
+    kind: ClassVar[str] = "quiz_answered"
+    scene_id: str
+    quiz_id: str
+    question_id: str
+    answer_id: str
+    correct: bool
+    duration_s: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("scene_id", "quiz_id", "question_id", "answer_id"):
+            self._require_id(name)
+        self._require_duration("duration_s")
+        if not isinstance(self.correct, bool):
+            raise SyncError(f"{self.kind}: correct = {self.correct!r}: expected true or false")
+
+
+@dataclass(frozen=True)
+class QuizCompleted(BehaviourEvent):
+    """A quiz round finished: its score (0..1) out of how many questions, and the time."""
+
+    kind: ClassVar[str] = "quiz_completed"
+    scene_id: str
+    quiz_id: str
+    score: float
+    questions: int
+    duration_s: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._require_id("scene_id")
+        self._require_id("quiz_id")
+        self._require_duration("duration_s")
+        if not 0.0 <= self.score <= 1.0:
+            raise SyncError(f"{self.kind}: score = {self.score!r}: expected 0 to 1")
+        if self.questions < 1:
+            raise SyncError(f"{self.kind}: questions = {self.questions!r}: expected at least 1")
+
+
 def event_from_dict(data: Mapping[str, object]) -> BehaviourEvent:
     """Rebuild an event from its to_dict() form; SyncError when it does not fit."""
     kind = data.get("kind")

@@ -1,0 +1,122 @@
+"""A body ready to study: every structure's mesh for one body shape, the catalog entry
+of each, and the landmarks. Read from the pipeline's output folder (``manifest.json``,
+glb files, ``landmarks.json``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from anatomy.catalog import Catalog, load_catalog
+from anatomy.errors import AnatomyError
+from anatomy.gltf_io import StructureMesh, read_glb
+
+
+@dataclass
+class Body:
+    shape: str
+    structures: dict[str, StructureMesh]
+    catalog: Catalog
+    landmarks: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def mesh(self, structure_id: str) -> trimesh.Trimesh:
+        return self.meshes[structure_id]
+
+    @cached_property
+    def meshes(self) -> dict[str, trimesh.Trimesh]:
+        return {
+            sid: trimesh.Trimesh(s.vertices, s.faces, process=False)
+            for sid, s in self.structures.items()
+        }
+
+    def summary(self, structure_id: str) -> dict:
+        """Centroid, bounding box and volume (m³; area-weighted where not closed)."""
+        mesh = self.mesh(structure_id)
+        low, high = mesh.bounds
+        closed = mesh.is_watertight
+        return {
+            "centroid": mesh.centroid.round(5).tolist(),
+            "bbox": {"min": low.round(5).tolist(), "max": high.round(5).tolist()},
+            "volume_m3": round(abs(float(mesh.volume)), 9) if closed else None,
+        }
+
+    @cached_property
+    def centre(self) -> np.ndarray:
+        low = np.min([m.bounds[0] for m in self.meshes.values()], axis=0)
+        high = np.max([m.bounds[1] for m in self.meshes.values()], axis=0)
+        return (low + high) / 2
+
+    def systems_present(self) -> list[str]:
+        present = {self.catalog[sid].system for sid in self.structures}
+        return [s for s in self.catalog.systems if s in present]
+
+
+def read_manifest(asset_dir: Path) -> dict:
+    path = asset_dir / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AnatomyError(
+            f"{path}: the anatomy assets are missing (run `medvr assets build`)",
+            f"{path}：缺少解剖资源（请运行 `medvr assets build`）",
+        ) from None
+    except json.JSONDecodeError as e:
+        raise AnatomyError(
+            f"{path}: line {e.lineno}: not valid JSON ({e.msg})",
+            f"{path}：第 {e.lineno} 行：不是有效的 JSON（{e.msg}）",
+        ) from None
+
+
+def load_body(asset_dir: Path, shape: str | None = None, catalog: Catalog | None = None) -> Body:
+    """The body of ``shape`` (default: the manifest's) with every structure it has."""
+    manifest = read_manifest(asset_dir)
+    catalog = catalog or load_catalog()
+    shapes = manifest.get("shapes", {})
+    shape = shape or manifest.get("default_shape")
+    if shape not in shapes:
+        known = ", ".join(shapes)
+        raise AnatomyError(
+            f"no body shape {shape!r} (shapes: {known})", f"没有体型 {shape!r}（可用体型：{known}）"
+        )
+    structures: dict[str, StructureMesh] = {}
+    for name in shapes[shape]["files"]:
+        path = asset_dir / name
+        meshes, _ = read_glb(path)
+        for s in meshes:
+            if s.structure_id not in catalog.structures:
+                raise AnatomyError(
+                    f"{path}: node {s.structure_id!r} is not in the structure catalog",
+                    f"{path}：节点 {s.structure_id!r} 不在结构目录中",
+                )
+            structures[s.structure_id] = s
+    landmarks = {
+        k: np.asarray(v, dtype=float) for k, v in shapes[shape].get("landmarks", {}).items()
+    }
+    return Body(shape=shape, structures=structures, catalog=catalog, landmarks=landmarks)
+
+
+def export_body(body: Body) -> dict:
+    """What ``medvr anatomy export`` writes: structures with names and sizes, landmarks."""
+    out = []
+    for sid in body.structures:
+        entry = body.catalog[sid]
+        out.append(
+            {
+                "id": sid,
+                "names": {"zh-CN": entry.names.zh, "en": entry.names.en, "la": entry.names.la},
+                "system": entry.system,
+                "schematic": entry.schematic,
+                **body.summary(sid),
+            }
+        )
+    return {
+        "shape": body.shape,
+        "frame": "metres, Z up, soles at z = 0, facing -Y, subject's left +X",
+        "structures": out,
+        "landmarks": {k: np.round(v, 5).tolist() for k, v in body.landmarks.items()},
+    }
