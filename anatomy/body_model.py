@@ -72,8 +72,14 @@ def read_manifest(asset_dir: Path) -> dict:
         ) from None
 
 
-def load_body(asset_dir: Path, shape: str | None = None, catalog: Catalog | None = None) -> Body:
-    """The body of ``shape`` (default: the manifest's) with every structure it has."""
+def load_body(
+    asset_dir: Path,
+    shape: str | None = None,
+    catalog: Catalog | None = None,
+    imports: Path | None = None,
+) -> Body:
+    """The body of ``shape`` (default: the manifest's) with every structure it has;
+    structures in the ``imports`` glb (``medvr assets import``) replace the shipped ones."""
     manifest = read_manifest(asset_dir)
     catalog = catalog or load_catalog()
     shapes = manifest.get("shapes", {})
@@ -94,10 +100,43 @@ def load_body(asset_dir: Path, shape: str | None = None, catalog: Catalog | None
                     f"{path}：节点 {s.structure_id!r} 不在结构目录中",
                 )
             structures[s.structure_id] = s
+    vertices_file = shapes[shape].get("vertices")
+    if vertices_file:
+        structures = _with_shape_vertices(asset_dir / vertices_file, structures)
+    if imports is not None and imports.exists():
+        for s in read_glb(imports)[0]:
+            if s.structure_id in catalog.structures:
+                structures[s.structure_id] = s
     landmarks = {
         k: np.asarray(v, dtype=float) for k, v in shapes[shape].get("landmarks", {}).items()
     }
     return Body(shape=shape, structures=structures, catalog=catalog, landmarks=landmarks)
+
+
+def _with_shape_vertices(
+    path: Path, structures: dict[str, StructureMesh]
+) -> dict[str, StructureMesh]:
+    """The same triangles with this shape's vertex positions."""
+    try:
+        arrays = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise AnatomyError(
+            f"{path}: cannot read body-shape vertices ({e})", f"{path}：无法读取体型顶点（{e}）"
+        ) from None
+    out = {}
+    for sid, s in structures.items():
+        if sid not in arrays.files:
+            raise AnatomyError(
+                f"{path}: no vertices for structure {sid!r}", f"{path}：缺少结构 {sid!r} 的顶点"
+            )
+        v = arrays[sid]
+        if v.shape != s.vertices.shape:
+            raise AnatomyError(
+                f"{path}: {sid}: {v.shape[0]} vertices where the mesh has {s.vertices.shape[0]}",
+                f"{path}：{sid}：顶点数 {v.shape[0]} 与网格的 {s.vertices.shape[0]} 不符",
+            )
+        out[sid] = StructureMesh(sid, v, s.faces, s.extras)
+    return out
 
 
 def export_body(body: Body) -> dict:
@@ -110,7 +149,7 @@ def export_body(body: Body) -> dict:
                 "id": sid,
                 "names": {"zh-CN": entry.names.zh, "en": entry.names.en, "la": entry.names.la},
                 "system": entry.system,
-                "schematic": entry.schematic,
+                "schematic": entry.schematic and "imported_from" not in body.structures[sid].extras,
                 **body.summary(sid),
             }
         )

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 
+MAX_SKIPS = 64  # hidden or cut-away surfaces one ray may pass through
+SKIP_STEP = 1e-5  # metres past a skipped surface before casting again
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -62,26 +65,33 @@ class StructurePicker:
         origins = np.atleast_2d(np.asarray(origins, dtype=float))
         directions = np.atleast_2d(np.asarray(directions, dtype=float))
         directions = directions / np.linalg.norm(directions, axis=1, keepdims=True)
-        points, ray_idx, tri_idx = self._intersector.intersects_location(
-            origins, directions, multiple_hits=True
-        )
+        shown = self.mask(visible)
+        plane = None if section is None else np.asarray(section, dtype=float)
         results: list[Hit | None] = [None] * len(origins)
-        if len(points) == 0:
-            return results
-        owner = self._owner[tri_idx]
-        keep = self.mask(visible)[owner]
-        if section is not None:
-            a, b, c, d = section
-            keep &= points @ np.array([a, b, c]) + d >= 0
-        dist = np.einsum("ij,ij->i", points - origins[ray_idx], directions[ray_idx])
-        keep &= dist >= 0
-        if not keep.any():
-            return results
-        points, ray_idx, owner, dist = points[keep], ray_idx[keep], owner[keep], dist[keep]
-        order = np.lexsort((dist, ray_idx))  # by ray, nearest first
-        first = order[np.r_[True, ray_idx[order][1:] != ray_idx[order][:-1]]]
-        for k in first:
-            results[ray_idx[k]] = Hit(self.ids[owner[k]], float(dist[k]), points[k])
+        # First hits only; where that surface is hidden or cut away, cast again just past
+        # it. Most rays finish in one cast, unlike collecting every hit along the ray.
+        active = np.arange(len(origins))
+        start = origins.copy()
+        for _ in range(MAX_SKIPS):
+            if len(active) == 0:
+                break
+            tri, ray, points = self._intersector.intersects_id(
+                start[active], directions[active], multiple_hits=False, return_locations=True
+            )
+            if len(tri) == 0:
+                break
+            rays = active[ray]
+            owner = self._owner[tri]
+            keep = shown[owner]
+            if plane is not None:
+                keep &= points @ plane[:3] + plane[3] >= 0
+            for k in np.nonzero(keep)[0]:
+                r = rays[k]
+                dist = float((points[k] - origins[r]) @ directions[r])
+                results[r] = Hit(self.ids[owner[k]], dist, points[k])
+            retry = ~keep
+            start[rays[retry]] = points[retry] + directions[rays[retry]] * SKIP_STEP
+            active = rays[retry]
         return results
 
     def pick(self, origin, direction, visible=None, section=None) -> Hit | None:

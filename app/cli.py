@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from anatomy.errors import AnatomyError
 from app.config import (
     MODES,
     Config,
@@ -27,7 +28,7 @@ from scenes.i18n import strings
 from sync.errors import SyncError
 
 log = logging.getLogger("medvr.app")
-USER_ERRORS = (AppError, SceneError, SyncError)
+USER_ERRORS = (AppError, SceneError, SyncError, AnatomyError)
 
 
 def _size_parser(lang: str):
@@ -76,6 +77,22 @@ def build_parser(lang: str = "zh-CN") -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help=h("doctor"))
     doctor.add_argument("--json", action="store_true", help=h("json"))
+
+    anatomy = sub.add_parser("anatomy", help=h("anatomy"))
+    anatomy_sub = anatomy.add_subparsers(dest="anatomy_command", required=True)
+    export = anatomy_sub.add_parser("export", help=h("anatomy_export"))
+    export.add_argument("--shape", help=h("shape"))
+    export.add_argument("--out", type=Path, required=True, help=h("export_out"))
+
+    assets = sub.add_parser("assets", help=h("assets"))
+    assets_sub = assets.add_subparsers(dest="assets_command", required=True)
+    build = assets_sub.add_parser("build", help=h("assets_build"))
+    build.add_argument("--force", action="store_true", help=h("force"))
+    build.add_argument("--out", type=Path, help=h("assets_out"))
+    build.add_argument("--step", action="append", dest="steps", help=h("steps"))
+    imp = assets_sub.add_parser("import", help=h("assets_import"))
+    imp.add_argument("path", type=Path, help=h("import_path"))
+    imp.add_argument("--mapping", type=Path, required=True, help=h("mapping"))
 
     cfg = sub.add_parser("config", help=h("config"))
     cfg.add_argument(
@@ -147,6 +164,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _shot(config, args)
     if command == "tour":
         return _tour(config, args)
+    if command == "assets":
+        return _assets(config, args)
+    if command == "anatomy":
+        return _anatomy(config, args)
     if command == "doctor":
         return _doctor(config, args)
     return _config(config, args)
@@ -205,6 +226,43 @@ def _tour(config: Config, args: argparse.Namespace) -> int:
     with Session(config, choice, size=args.size or config.window_size) as session:
         written = session.tour(args.out, args.scenes)
     _say("tour.done", config, count=len(written), path=args.out)
+    return 0
+
+
+def _assets(config: Config, args: argparse.Namespace) -> int:
+    from anatomy.pipeline.build import DEFAULT_STEPS, build
+    from scenes.anatomy_lab import asset_dir
+
+    if args.assets_command == "import":
+        return _assets_import(config, args)
+    out = args.out or asset_dir()
+    steps = tuple(args.steps) if args.steps else DEFAULT_STEPS
+    manifest = build(out, steps=steps, force=args.force)
+    _say("assets.built", config, path=out, shapes=len(manifest["shapes"]))
+    return 0
+
+
+def _assets_import(config: Config, args: argparse.Namespace) -> int:
+    from anatomy.body_model import load_body
+    from anatomy.importer import import_meshes, save_imports
+    from scenes.anatomy_lab import asset_dir
+
+    body = load_body(asset_dir())
+    structures = import_meshes(args.path, args.mapping, body.meshes, body.catalog)
+    path = save_imports(config.data_dir, structures)
+    _say("assets.imported", config, count=len(structures), path=path)
+    return 0
+
+
+def _anatomy(config: Config, args: argparse.Namespace) -> int:
+    from anatomy.body_model import export_body, load_body
+    from scenes.anatomy_lab import asset_dir, imports_file
+
+    body = load_body(asset_dir(), args.shape, imports=imports_file(config.data_dir))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    data = export_body(body)
+    args.out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    _say("anatomy.exported", config, count=len(data["structures"]), path=args.out)
     return 0
 
 

@@ -39,7 +39,13 @@ class Session:
         self.engine = Engine(offscreen=self.choice.offscreen, size=self.size)
         try:
             self.runtime = make_runtime(self.choice, self.config, self.size)
-            self.director = Director(self.engine, self.runtime, self.recorder, self.config.language)
+            self.director = Director(
+                self.engine,
+                self.runtime,
+                self.recorder,
+                self.config.language,
+                data_dir=self.config.data_dir,
+            )
         except BaseException:
             self.engine.destroy()
             raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from direct.fsm.FSM import FSM
@@ -40,6 +41,7 @@ class SceneContext:
     shading: Shading
     labels: Labels
     switch_to: Callable[[str], None]  # ask the director for another scene
+    data_dir: Path | None = None  # the user's data folder (their imports, their progress)
 
     @property
     def render(self) -> NodePath:

@@ -17,7 +17,14 @@ SWITCH_TASK_SORT = -500  # after the runtime's poses, before scene logic
 
 
 class Director:
-    def __init__(self, engine: Engine, runtime: Runtime, recorder: Recorder, lang: str):
+    def __init__(
+        self,
+        engine: Engine,
+        runtime: Runtime,
+        recorder: Recorder,
+        lang: str,
+        data_dir: Path | None = None,
+    ):
         self.engine = engine
         self.runtime = runtime
         shading = Shading(engine.display.shaders)
@@ -31,6 +38,7 @@ class Director:
             shading=shading,
             labels=Labels(shading, viewer=runtime.head),
             switch_to=self.request_switch,
+            data_dir=data_dir,
         )
         self.current: Scene | None = None
         self._pending: str | None = None

@@ -125,12 +125,13 @@ class Panel:
         widget.extras["value"] = value
         widget.extras["fill"].setSx(max(value, 1e-3))
 
-    def add_text(self, name: str, text: str, lines: int = 3) -> Widget:
-        rect = self._row(lines * self.TEXT * 1.2 + 0.02)
+    def add_text(self, name: str, text: str, lines: int = 3, scale: float | None = None) -> Widget:
+        scale = scale or self.TEXT
+        rect = self._row(lines * scale * 1.2 + 0.02)
         w = Widget(name, rect, None)
         group = self._group(w)
         w.node = self._card(group, f"text-{name}", rect, (0.1, 0.12, 0.15, 0.9))
-        w.text_node = self._text(group, text, rect, align_top=True, wrap=True).node()
+        w.text_node = self._text(group, text, rect, scale=scale, align_top=True, wrap=True).node()
         self.widgets.append(w)
         return w
 

@@ -32,12 +32,15 @@ def scene_class(scene_id: str) -> type:
 
 
 def scene_ids() -> list[str]:
+    """Registered scenes, the lobby first, then the modules in the lobby's order."""
     load_builtin_scenes()
-    return list(_SCENES)
+    order = ["lobby", *(m.scene_id for m in MODULES)]
+    return sorted(_SCENES, key=lambda s: order.index(s) if s in order else len(order))
 
 
 def load_builtin_scenes() -> None:
     """Import the modules whose classes register themselves."""
+    import scenes.anatomy_lab  # noqa: F401
     import scenes.lobby  # noqa: F401
 
 
@@ -53,8 +56,10 @@ class Module:
 
     @property
     def available(self) -> bool:
+        """Built, and its content installed here."""
         load_builtin_scenes()
-        return self.scene_id in _SCENES
+        cls = _SCENES.get(self.scene_id)
+        return cls is not None and cls.available()
 
 
 MODULES = (

@@ -1,6 +1,7 @@
 """The structure catalog: the committed file is complete in both languages, its left/right
-pairs agree, the issue's vessels, nerves and muscles are there, and broken copies fail with
-one line naming the file, the entry and the field (in English and in Chinese)."""
+pairs agree, the issue's vessels, nerves and muscles are there, every bone the skeleton step
+makes has its entry, and broken copies fail with one line naming the file, the entry and the
+field (in English and in Chinese)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from anatomy.catalog import CATALOG_FILE, Structure, load_catalog
 from anatomy.errors import AnatomyError
+from anatomy.pipeline.skeleton import bone_ids, bone_sources
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Chinese characters plus CJK and fullwidth punctuation: none of these belong in English text.
@@ -56,6 +58,25 @@ REQUIRED_NERVES = {
 # Works a schematic shape may be drawn after; a schematic source must name at least one.
 KNOWN_REFERENCES = ("Gray's Anatomy", "系统解剖学", "局部解剖学", "Netter", "Sobotta")
 MIN_SUPERFICIAL_MUSCLES = 30
+MIN_STRUCTURES = 150
+BONE_LAYER = 4
+BONE_SOURCE = "myo-sim 0.2.4 (MyoSuite, Apache-2.0), from OpenSim models"
+MIRRORED_NOTE = "; right-arm bones mirrored for the left"
+# Where each kind of bone sits: (id pattern, region).
+BONE_REGIONS = (
+    (r"skull|mandible", "head"),
+    (r"[ctl]\d+", "back"),
+    (r"sternum|rib_\d+_[lr]", "thorax"),
+    (r"sacrum|hip_bone_[lr]", "pelvis"),
+)
+# Latin side adjectives agree with the noun they qualify (os is neuter, costa feminine;
+# manus is feminine and pes masculine in the genitive of a phalanx's name).
+LATIN_AGREEMENT = (
+    (r"^Os ", r" (?:sinistrum|dextrum)$"),
+    (r"^Costa ", r" (?:sinistra|dextra)$"),
+    (r" manus ", r" manus (?:sinistrae|dextrae)$"),
+    (r" pedis ", r" pedis (?:sinistri|dextri)$"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +110,8 @@ def _texts(s: Structure) -> dict[str, str]:
 def test_committed_catalog_loads(catalog):
     assert "skin" in catalog.structures
     assert catalog["heart"].system == "cardiovascular"
-    assert len(catalog.structures) >= 150 - 86  # the issue's 150 minus the bones still to come
+    assert catalog["femur_l"].system == "skeletal"
+    assert len(catalog.structures) >= MIN_STRUCTURES
 
 
 def test_ids_are_unique_in_the_file(raw):
@@ -98,10 +120,65 @@ def test_ids_are_unique_in_the_file(raw):
     assert [sid for sid, n in counts.items() if n > 1] == []
 
 
-def test_no_bones_yet(catalog):
-    """Bones come from MyoSuite in the asset pipeline, not from this list."""
-    assert catalog.of_system("skeletal") == []
-    assert [s.structure_id for s in catalog.structures.values() if s.layer == 4] == []
+def test_every_bone_of_the_skeleton_step_has_an_entry_and_no_other(catalog):
+    """The skeleton step's ids, the mirrored left arm included, and the catalog's bones agree."""
+    ids = bone_ids()
+    assert len(ids) == 178  # 146 from myo-sim and 32 mirrored left-arm bones
+    skeletal = {s.structure_id for s in catalog.of_system("skeletal")}
+    assert set(ids) - skeletal == set(), "bones without a catalog entry"
+    assert skeletal - set(ids) == set(), "skeletal entries the skeleton step does not make"
+
+
+def test_bones_are_layer_four_and_only_bones_are(catalog):
+    for s in catalog.of_system("skeletal"):
+        assert s.layer == BONE_LAYER, (s.structure_id, s.layer)
+    deep = {s.structure_id for s in catalog.structures.values() if s.layer == BONE_LAYER}
+    assert deep == {s.structure_id for s in catalog.of_system("skeletal")}
+
+
+def _arm_bones() -> set[str]:
+    """The right-arm bones and their mirrored left twins (the twins share a source line)."""
+    mirrored = {sid for sid, how in bone_sources().items() if "mirrored" in how}
+    assert mirrored and all(sid.endswith("_l") for sid in mirrored)
+    return mirrored | {f"{sid[:-2]}_r" for sid in mirrored}
+
+
+def test_bones_are_derived_from_myosuite_and_the_mirrored_arm_says_so(catalog):
+    arm = _arm_bones()
+    assert len(arm) == 64  # clavicle to distal phalanges, both sides
+    for sid in bone_ids():
+        bone = catalog[sid]
+        assert not bone.schematic, sid
+        expected = BONE_SOURCE + MIRRORED_NOTE if sid in arm else BONE_SOURCE
+        assert bone.source == expected, (sid, bone.source)
+
+
+def test_bones_sit_in_their_regions(catalog):
+    arm = _arm_bones()
+    for s in catalog.of_system("skeletal"):
+        sid = s.structure_id
+        expected = next(
+            (region for pattern, region in BONE_REGIONS if re.fullmatch(pattern, sid)),
+            "upper_limb" if sid in arm else "lower_limb",
+        )
+        assert s.region == expected, (sid, s.region, expected)
+
+
+def test_bone_latin_names_agree_with_their_nouns(catalog):
+    problems = []
+    for s in catalog.of_system("skeletal"):
+        if not s.structure_id.endswith(("_l", "_r")):
+            continue
+        for noun, ending in LATIN_AGREEMENT:
+            if re.search(noun, s.names.la) and not re.search(ending, s.names.la):
+                problems.append(f"{s.structure_id}: {s.names.la}")
+    assert problems == []
+
+
+def test_sternum_says_it_holds_the_costal_cartilages(catalog):
+    sternum = catalog["sternum"]
+    assert "肋软骨" in sternum.description.zh
+    assert "costal cartilages" in sternum.description.en
 
 
 def test_every_entry_has_chinese_and_english_names_and_descriptions(catalog):
@@ -125,7 +202,7 @@ def test_systems_and_regions_are_named_in_both_languages(catalog):
 
 def test_every_system_and_region_is_used(catalog):
     used_systems = {s.system for s in catalog.structures.values()}
-    assert set(catalog.systems) - used_systems <= {"skeletal"}  # bones come later
+    assert set(catalog.systems) == used_systems
     used_regions = {s.region for s in catalog.structures.values()}
     assert set(catalog.regions) == used_regions
 
@@ -185,7 +262,9 @@ def test_schematic_entries_name_their_references(catalog):
 def test_derived_entries_name_their_source_and_licence(catalog):
     for s in catalog.structures.values():
         if not s.schematic:
-            assert re.search(r"\((?:Apache-2\.0|CC0|CC BY [\d.]+|MIT)\)", s.source), (
+            # The licence closes a parenthesis, after the project's name if there is one:
+            # "(Apache-2.0)", "(MyoSuite, Apache-2.0)".
+            assert re.search(r"\((?:[^(),]+, )?(?:Apache-2\.0|CC0|CC BY [\d.]+|MIT)\)", s.source), (
                 s.structure_id,
                 s.source,
             )
@@ -319,5 +398,5 @@ def test_missing_file_is_one_line(tmp_path):
 
 def test_unknown_structure_lookup_is_an_anatomy_error(catalog):
     with pytest.raises(AnatomyError) as info:
-        catalog["femur_l"]
-    assert "femur_l" in str(info.value) and CJK.search(info.value.zh)
+        catalog["femur_x"]
+    assert "femur_x" in str(info.value) and CJK.search(info.value.zh)

@@ -116,19 +116,20 @@ def test_debug_shows_the_traceback(tmp_path):
     assert "Traceback" in r.stderr and "SceneError" in r.stderr
 
 
+LOBBY_STEPS = ["overview", "anatomy", "acupuncture", "exhibits", "meetings", "select-anatomy"]
+ANATOMY_STEPS = [
+    "front", "thorax", "abdomen", "head", "side", "back",
+    "select-heart", "section-axial", "xray", "explode", "quiz",
+]  # fmt: skip
+
+
 def test_tour_writes_every_step(tmp_path):
     r = medvr("--lang", "en", "tour", "--out", str(tmp_path / "tour"), "--size", "320x240")
     assert r.returncode == 0, r.stderr
-    files = sorted((tmp_path / "tour").glob("*.png"))
-    assert [f.name for f in files] == [
-        "01-lobby-overview.png",
-        "02-lobby-anatomy.png",
-        "03-lobby-acupuncture.png",
-        "04-lobby-exhibits.png",
-        "05-lobby-meetings.png",
-        "06-lobby-select-anatomy.png",
-    ]
-    assert f"Tour rendered: 6 images in {tmp_path / 'tour'}" in r.stdout
+    files = sorted(f.name for f in (tmp_path / "tour").glob("*.png"))
+    expected = [f"lobby-{s}" for s in LOBBY_STEPS] + [f"anatomy-{s}" for s in ANATOMY_STEPS]
+    assert [f[3:-4] for f in files] == expected
+    assert f"Tour rendered: {len(expected)} images in {tmp_path / 'tour'}" in r.stdout
 
 
 def test_run_without_display_renders_the_tour_and_says_where(user_folders):
@@ -137,7 +138,7 @@ def test_run_without_display_renders_the_tour_and_says_where(user_folders):
     tour = user_folders / "data" / "tour"
     assert "No display found" in r.stderr
     assert str(tour) in r.stdout
-    assert len(list(tour.glob("*.png"))) == 6
+    assert len(list(tour.glob("*.png"))) == len(LOBBY_STEPS) + len(ANATOMY_STEPS)
 
 
 def test_vr_mode_without_steamvr_falls_back_in_one_line(tmp_path):
