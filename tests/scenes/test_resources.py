@@ -26,6 +26,10 @@ SHIPPED = [
     ("app", "strings.toml"),
     ("assets", "fonts", "NotoSansSC-MedVR.otf"),
     ("assets", "fonts", "OFL.txt"),
+    ("assets", "anatomy", "manifest.json"),
+    ("assets", "anatomy", "skeleton.glb"),
+    ("assets", "anatomy", "NOTICE.md"),
+    ("anatomy", "data", "structures.json"),
 ]
 
 
