@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ASSETS_VENV := .venv-assets
 ASSETS_STAMP := $(ASSETS_VENV)/.installed
 
-.PHONY: run test bench lint font assets clean
+.PHONY: run test test-pipeline bench lint font assets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ $(ASSETS_STAMP): pyproject.toml
 
 assets: $(ASSETS_STAMP)
 	$(ASSETS_VENV)/bin/medvr assets build
+
+# The pipeline's own tests (bones from MyoSuite, organs from scaffoldmaker, schematic
+# shapes), which need the heavy build-time packages; CI runs them after `make test`.
+test-pipeline: $(ASSETS_STAMP)
+	$(ASSETS_VENV)/bin/python -m pytest -p no:cacheprovider tests/anatomy/test_skeleton.py \
+		tests/anatomy/test_organs.py tests/anatomy/test_schematic.py
 
 clean:
 	rm -rf $(VENV) $(ASSETS_VENV) build/lib dist *.egg-info

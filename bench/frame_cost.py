@@ -27,15 +27,23 @@ from sync.recorder import NullRecorder  # noqa: E402
 SIZE = (1280, 720)
 
 
-def measure(label: str, runtime, frames: int, pipes=None) -> dict[str, float]:
+def draw_calls(root) -> int:
+    """Geoms drawn per view: every visible GeomNode's geoms (one batch each)."""
+    return sum(
+        n.node().getNumGeoms() for n in root.findAllMatches("**/+GeomNode") if not n.isHidden()
+    )
+
+
+def measure(label: str, runtime, frames: int, pipes=None, scene_id="lobby") -> dict[str, float]:
     engine = Engine(offscreen=True, size=SIZE, pipes=pipes)
     director = Director(engine, runtime, NullRecorder(), "zh-CN")
-    scene = director.switch("lobby")
+    scene = director.switch(scene_id)
+    view = scene.views[scene.default_view]
     if not runtime.stereo:
         # A desktop user's mouse is always somewhere: hover picking runs in mono too.
-        view = scene.views["overview"]
         runtime.scripted.aim("mouse", view.eye, view.target)
     director.settle(10)
+    calls = draw_calls(engine.render)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for _ in range(frames):
         engine.step()
@@ -45,7 +53,7 @@ def measure(label: str, runtime, frames: int, pipes=None) -> dict[str, float]:
     stats["app_timer"] = app_time_by_timer(engine, frames)
     director.shutdown()
     engine.destroy()
-    stats.update(label=label, cpu=cpu, wall=wall, pipe=engine.display.pipe)
+    stats.update(label=label, cpu=cpu, wall=wall, pipe=engine.display.pipe, calls=calls)
     return stats
 
 
@@ -75,19 +83,37 @@ def main() -> None:
         measure("lobby mono", HeadlessRuntime(), args.frames),
         measure("lobby stereo (sim HMD)", SimulatedHmdRuntime(eye_size=eye), args.frames),
         measure("lobby mono, tinydisplay", HeadlessRuntime(), args.frames, ("p3tinydisplay",)),
+        measure("anatomy mono", HeadlessRuntime(), args.frames, scene_id="anatomy"),
+        measure(
+            "anatomy stereo (sim HMD)",
+            SimulatedHmdRuntime(eye_size=eye),
+            args.frames,
+            scene_id="anatomy",
+        ),
     ]
     where = platform.processor() or platform.machine()
     print(f"# frame cost, {SIZE[0]}x{SIZE[1]}, {args.frames} frames, {where}")
-    head = ("case", "pipe", "App ms", "Cull ms", "App+Cull", "Draw ms", "CPU ms", "App timer")
-    print("{:28} {:14} {:>7} {:>8} {:>9} {:>8} {:>7} {:>9}".format(*head))
+    head = (
+        "case",
+        "pipe",
+        "App ms",
+        "Cull ms",
+        "App+Cull",
+        "Draw ms",
+        "CPU ms",
+        "App timer",
+        "geoms",
+    )
+    print("{:28} {:14} {:>7} {:>8} {:>9} {:>8} {:>7} {:>9} {:>6}".format(*head))
     for r in rows:
         print(
             f"{r['label']:28} {r['pipe']:14} {r['App']:7.3f} {r['Cull']:8.3f} "
             f"{r['App'] + r['Cull']:9.3f} {r['Draw']:8.3f} {r['cpu']:7.2f} {r['app_timer']:9.3f}"
+            f" {r['calls']:6d}"
         )
-    mono, stereo = rows[0], rows[1]
-    ratio = (stereo["App"] + stereo["Cull"]) / (mono["App"] + mono["Cull"])
-    print(f"stereo/mono App+Cull: {ratio:.2f}x")
+    for mono, stereo in ((rows[0], rows[1]), (rows[3], rows[4])):
+        ratio = (stereo["App"] + stereo["Cull"]) / (mono["App"] + mono["Cull"])
+        print(f"{stereo['label']} / mono App+Cull: {ratio:.2f}x")
 
 
 if __name__ == "__main__":
