@@ -28,6 +28,8 @@ with Session(load_config(), Choice("headless", offscreen=True)) as s:
     import os; os._exit(0)
 """
 
+ANATOMY = MEDVR.replace('switch("lobby")', 'switch("anatomy")')
+
 BARE = """
 import time
 from panda3d.core import loadPrcFileData
@@ -75,7 +77,12 @@ def main() -> None:
     print(f"# start to first frame, headless 1280x720, {args.runs} runs each (median, ms)")
     dropped_text = "yes" if dropped else "no (not permitted)"
     print(f"# cold: fresh bytecode cache each run; page cache dropped: {dropped_text}")
-    for label, code in (("MedVR lobby", MEDVR), ("bare Panda3D ShowBase", BARE)):
+    cases = (
+        ("MedVR lobby", MEDVR),
+        ("MedVR anatomy lab", ANATOMY),
+        ("bare Panda3D ShowBase", BARE),
+    )
+    for label, code in cases:
         cold = []
         for _ in range(args.runs):
             drop_page_cache()
