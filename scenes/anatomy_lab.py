@@ -208,8 +208,8 @@ class AnatomyLabScene(Scene):
         lang = self.ctx.lang
         catalog = self.body.catalog
 
-        left = Panel(self.ctx.labels, head, "systems", width=0.3)
-        left.root.setPos(-0.78, 1.0, 0.42)
+        left = Panel(self.ctx.labels, head, "systems", width=0.26)
+        left.root.setPos(-0.8, 1.0, 0.42)
         left.add_heading(t("anatomy.systems"))
         self.system_buttons: dict[str, Widget] = {}
         for system in self.systems:
@@ -222,8 +222,8 @@ class AnatomyLabScene(Scene):
         )
         self.xray_button = left.add_button("xray", t("anatomy.xray"), lambda _f: self.toggle_xray())
 
-        tools = Panel(self.ctx.labels, head, "tools", width=0.3)
-        tools.root.setPos(-0.78, 1.0, 0.42 - left.height - 0.03)
+        tools = Panel(self.ctx.labels, head, "tools", width=0.2)
+        tools.root.setPos(-0.525, 1.0, 0.42)
         tools.add_heading(t("anatomy.tools"))
         tools.add_button("hide", t("anatomy.hide"), lambda _f: self.hide_selected())
         tools.add_button("isolate", t("anatomy.isolate"), lambda _f: self.isolate_selected())
@@ -423,7 +423,8 @@ class AnatomyLabScene(Scene):
         self.selection.label = self.ctx.labels.make(
             self.nodes[structure_id], entry.names(lang), name="selection", height=0.035
         )
-        self.selection.label.setPos(*centroid)
+        # Beside the structure, up and toward the viewer, so it never hides what it names.
+        self.selection.label.setPos(*(centroid + np.array([0.06, -0.12, 0.05])))
         self.selection.label.setBin("fixed", 90)
         self.selection.label.setDepthTest(False)
         catalog = self.body.catalog

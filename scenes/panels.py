@@ -41,9 +41,9 @@ class Widget:
 class Panel:
     """A column of widgets; ``hit(ray)`` finds the widget a ray points at."""
 
-    ROW = 0.042
-    GAP = 0.006
-    TEXT = 0.021  # glyph height in metres at arm's length: about 1.2° of view
+    ROW = 0.036
+    GAP = 0.005
+    TEXT = 0.018  # glyph height in metres at arm's length: about 1° of view
 
     def __init__(self, labels: Labels, parent: NodePath, name: str, width: float = 0.36):
         self.labels = labels

@@ -32,7 +32,7 @@ from anatomy.gltf_io import StructureMesh, read_glb, write_glb
 
 PIPELINE_DIR = Path(__file__).parent
 STEP_ORDER = ("skin", "skeleton", "organs", "schematic")
-DEFAULT_STEPS = ("skin", "skeleton", "organs")
+DEFAULT_STEPS = STEP_ORDER
 SKELETON_FACES = 150_000  # the hand bones are far denser than they need to be on screen
 # Module files whose code shapes each step's output (its fingerprint).
 STEP_CODE = {
@@ -292,8 +292,9 @@ def run_schematic(state: BuildState, shapes: tuple[str, ...], progress: Progress
 def _warp_to_other_shapes(
     state: BuildState, shapes: tuple[str, ...], ids: list[str], progress: Progress, step: str
 ) -> None:
-    """Carry structures built on the default body into every other shape."""
-    from anatomy.pipeline.fit import ShapeWarp
+    """Carry structures built on the default body into every other shape, then bring
+    anything the warp left poking out back under that shape's skin."""
+    from anatomy.pipeline.fit import ShapeWarp, contain, limb_axes
 
     ref = state.shapes[state.default_shape]
     bone_ids = sorted(state.bone_meshes)
@@ -304,9 +305,11 @@ def _warp_to_other_shapes(
         src = np.vstack([ref.skin.vertices, *[ref.structures[b].vertices[::4] for b in bone_ids]])
         dst = np.vstack([data.skin.vertices, *[data.structures[b].vertices[::4] for b in bone_ids]])
         warp = ShapeWarp(src, dst)
+        warped = {sid: warp(ref.structures[sid].vertices) for sid in ids}
+        warped = contain(warped, data.skin, limb_axes(data.joints))
         for sid in ids:
-            mesh = ref.structures[sid]
-            data.structures[sid] = trimesh.Trimesh(warp(mesh.vertices), mesh.faces, process=False)
+            faces = ref.structures[sid].faces
+            data.structures[sid] = trimesh.Trimesh(warped[sid], faces, process=False)
         progress.step(f"{step}: {shape}")
 
 

@@ -256,6 +256,39 @@ CONTAIN_MARGIN = 0.004  # bone stays at least this far under the skin
 CONTAIN_FALLOFF = 0.02  # metres over which a push fades into the rest of the bone
 
 
+HEAD_BONES = ("skull", "mandible")
+# Soft tissue over the skull: scalp on the vault, the face's thicker cover in front.
+SCALP = np.array([0.006, 0.007, 0.006])  # x, y, z half-margins (m)
+
+
+def head_transform(
+    fitted: dict[str, np.ndarray], skin: trimesh.Trimesh, skin_joints: dict[str, np.ndarray]
+) -> np.ndarray:
+    """4×4 scaling the skull and jaw about their centre so they fit the head's skin with
+    room for the scalp, and centring them in it (heads differ more than trunks do)."""
+    bone = np.vstack([fitted[b] for b in HEAD_BONES if b in fitted])
+    neck = np.asarray(skin_joints["neck"], float)
+    v = skin.vertices
+    # The head: skin above the neck joint and within a head's width of the midline.
+    head = v[(v[:, 2] > neck[2] + 0.06) & (np.abs(v[:, 0]) < 0.11)]
+    lo, hi = head.min(axis=0), head.max(axis=0)
+    b_lo, b_hi = bone.min(axis=0), bone.max(axis=0)
+    b_lo[2] = max(b_lo[2], lo[2])  # the jaw hangs below the cut; size by the vault
+    room = (hi - lo) - 2 * SCALP
+    # Width and depth decide: the vertical extent is cut at the neck. MyoSuite's skull is
+    # small beside an average adult head, so it may grow as well as shrink.
+    # A head is no box: its widest and deepest places lie at different heights.
+    scale = float(np.clip(0.9 * np.min(room[:2] / (b_hi - b_lo)[:2]), 0.8, 1.35))
+    centre_bone = (b_lo + b_hi) / 2
+    target = np.array(
+        [0.0, (lo[1] + hi[1]) / 2, hi[2] - SCALP[2] - scale * (b_hi[2] - centre_bone[2])]
+    )
+    m = np.eye(4)
+    m[:3, :3] *= scale
+    m[:3, 3] = target - scale * centre_bone
+    return m
+
+
 def fit_skeleton(
     bones: dict[str, trimesh.Trimesh],
     bone_joints: dict[str, np.ndarray],
@@ -269,6 +302,20 @@ def fit_skeleton(
     vertices = {bid: np.asarray(m.vertices, float) for bid, m in bones.items()}
     transforms.update(hand_and_foot_transforms(vertices, bone_joints, skin_joints, segments))
     fitted = {bid: apply(transforms[bid], vertices[bid]) for bid in bones}
+    head = head_transform(fitted, skin, skin_joints)
+    for bid in HEAD_BONES:
+        if bid in fitted:
+            fitted[bid] = apply(head, fitted[bid])
+            transforms[bid] = head @ transforms[bid]
+    # The neck follows: each cervical vertebra takes a share of the head's move, the
+    # atlas most and C7 least, so the column stays continuous from the trunk to the skull.
+    for k in range(1, 8):
+        bid = f"c{k}"
+        if bid in fitted:
+            w = (8 - k) / 8
+            blend = (1 - w) * np.eye(4) + w * head
+            fitted[bid] = apply(blend, fitted[bid])
+            transforms[bid] = blend @ transforms[bid]
     fitted = contain(fitted, skin, limb_axes(skin_joints))
     meshes = {bid: trimesh.Trimesh(fitted[bid], bones[bid].faces, process=False) for bid in bones}
     return meshes, transforms

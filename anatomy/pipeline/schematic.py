@@ -776,17 +776,25 @@ def anchors(bones: dict[str, trimesh.Trimesh], joints: dict[str, np.ndarray]) ->
     a["skull_lo"], a["skull_hi"] = np.asarray(bones["skull"].bounds)
     a["vertex"] = extreme(sk, Z)
     a["inion"] = extreme(sk, Y, np.abs(sk[:, 0]) < 0.01)
+    # sizes on the head scale with the skull (myo-sim's is 16.9 cm long, 14 cm wide)
+    head = float(a["skull_hi"][1] - a["skull_lo"][1]) / SKULL_LENGTH
+    a["head_scale"] = head
+    mid_x = 0.5 * float(a["skull_lo"][0] + a["skull_hi"][0])
+    half_x = 0.5 * float(a["skull_hi"][0] - a["skull_lo"][0])
     a["mastoid"] = extreme(
-        sk, -Z, (sk[:, 0] < -0.035) & (sk[:, 1] > a["vertebrae"]["c1"].body[1] - 0.01)
+        sk,
+        -Z,
+        (sk[:, 0] < mid_x - 0.5 * half_x)
+        & (sk[:, 1] > 0.5 * (a["skull_lo"][1] + a["skull_hi"][1]) - 0.01),
     )
     a["zygomatic_arch"] = extreme(
-        sk, -X, _band(sk, 2, a["mastoid"][2] + 0.005, a["mastoid"][2] + 0.035)
+        sk, -X, _band(sk, 2, a["mastoid"][2] + 0.005 * head, a["mastoid"][2] + 0.035 * head)
     )
     mn = _verts(bones, "mandible")
     a["chin"] = extreme(mn, -Y - 0.5 * Z, np.abs(mn[:, 0]) < 0.01)
     a["mandible_angle"] = extreme(mn, -X + Y - Z)
-    a["coronoid"] = extreme(mn, Z - Y, mn[:, 0] < -0.03)
-    a["condyle"] = extreme(mn, Z + Y, mn[:, 0] < -0.03)
+    a["coronoid"] = extreme(mn, Z - Y, mn[:, 0] < mid_x - 0.43 * half_x)
+    a["condyle"] = extreme(mn, Z + Y, mn[:, 0] < mid_x - 0.43 * half_x)
     a["incisors_low"] = extreme(mn, Z - Y, np.abs(mn[:, 0]) < 0.01)
     return a
 
@@ -811,6 +819,7 @@ class Body:
 
     def __init__(self, bones: dict[str, trimesh.Trimesh], joints: dict[str, np.ndarray]):
         self.bones = bones
+        self.joints = {k: np.asarray(v, dtype=np.float64) for k, v in joints.items()}
         self.a = anchors(bones, joints)
         self.v = self.a["vertebrae"]
         self._cache: dict = {}
@@ -822,6 +831,32 @@ class Body:
 
     def bone_field(self, grid: Grid, ids=None) -> np.ndarray:
         return bone_field(self.bones, grid, ids)
+
+    def upright_head(self) -> tuple[Body, np.ndarray | None]:
+        """This body with the head turned upright, and the transform turning it back.
+
+        A fitted skeleton may carry its skull nodded forward or back. The head's anchors
+        (orbits, inion, cranial base) are found along body axes, so the skull's pitch is
+        measured (the jaw's centre of mass below and in front of the skull's, as in the
+        myo-sim head), the skull and jaw turned about the skull's centre until it matches,
+        the head's structures built there and turned back. Upright already: (self, None).
+        """
+
+        def make():
+            skull = self.bones["skull"].center_mass
+            jaw = self.bones["mandible"].center_mass - skull
+            angle = np.arctan2(HEAD_DOWN[1], -HEAD_DOWN[2]) - np.arctan2(jaw[1], -jaw[2])
+            if abs(angle) < np.radians(2.0):
+                return self, None
+            # a turn about the left-right axis through the skull's centre
+            turn = trimesh.transformations.rotation_matrix(-angle, X, skull)
+            bones = dict(self.bones)
+            for k in HEAD_BONES:
+                points = trimesh.transform_points(self.bones[k].vertices, turn)
+                bones[k] = trimesh.Trimesh(points, self.bones[k].faces, process=False)
+            return Body(bones, self.joints), np.linalg.inv(turn)
+
+        return self.cached("upright_head", make)
 
     def level(self, vertebra: str, where: float = 0.5) -> float:
         """Height within a vertebral body: 0 its lower edge, 1 its upper edge."""
@@ -950,10 +985,14 @@ def _kidney(body: Body, side: str) -> trimesh.Trimesh:
     return mesh_field(field, c - 0.07, c + 0.07, 0.0025, SMALL_ORGAN_FACES, name=f"kidney_{side}")
 
 
-def _liver_field(body: Body) -> Callable[[np.ndarray], np.ndarray]:
+LIVER_VOLUME = 1.45e-3  # m^3, an adult's about 1.5 L at 1.72 m, scaled with stature cubed
+
+
+def _liver_field(body: Body, drop: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
     """Right lobe filling the right dome down to the costal margin, left lobe tapering
     across the epigastrium under the left dome's front; the visceral surface a plane facing
-    down, back and left from the right flank (below the 10th rib) to the left lobe's edge."""
+    down, back and left from the right flank (below the 10th rib) to the left lobe's edge,
+    lowered by ``drop`` for a liver reaching further below the costal margin."""
     a = body.a
     half, front, back = a["cage"].at(float(a["xiphoid"][2]))
     rim = float(a["rib10_low"][2])
@@ -968,6 +1007,7 @@ def _liver_field(body: Body) -> Callable[[np.ndarray], np.ndarray]:
     p3 = np.array([-0.01, back - 0.01, rim - 0.025])
     normal = np.cross(p2 - p1, p3 - p1)
     normal = -normal if normal[2] > 0 else normal
+    p1 = p1 - Z * drop
     gallbladder = _gallbladder_field(body)
     ivc = _ivc_path(body)
 
@@ -983,17 +1023,43 @@ def _liver_field(body: Body) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _liver(body: Body) -> trimesh.Trimesh:
-    liver = _liver_field(body)
-    kidney = _kidney_field(body, "r")
-
-    def field(grid, p):
-        d = smooth_max(liver(p), -(kidney(p) - 0.003), 0.006)
-        return np.maximum(d, 0.002 - body.bone_field(grid))
-
+    """The liver of :func:`_liver_field`, its visceral surface lowered (by bisection on a
+    coarse grid, at most 6 cm) until its volume is an adult's for the skeleton's stature:
+    a narrow rib cage gets a liver that reaches further below the costal margin."""
     a = body.a
-    lo = np.array([-0.15, a["cage"].at(1.2)[1] - 0.02, a["rib10_low"][2] - 0.08])
-    hi = np.array([0.12, a["cage"].at(1.2)[2] + 0.01, a["rib5_front"][2] + 0.02])
-    return mesh_field(field, lo, hi, 0.003, ORGAN_FACES, name="liver")
+    kidney = _kidney_field(body, "r")
+    half, front, back = a["cage"].at(float(a["xiphoid"][2]))
+    lo = np.array([-half - 0.02, front - 0.02, a["rib10_low"][2] - 0.1])
+    hi = np.array([half - 0.01, back + 0.01, a["rib5_front"][2] + 0.02])
+    # stature: from the skull's top (plus the scalp) and from the hip's height (about 51%
+    # of stature), averaged, so that a skull fitted too low or too high counts half
+    stature = 0.5 * (float(a["vertex"][2]) + 0.008 + float(a["hip"][2]) / 0.51)
+    target = LIVER_VOLUME * (stature / 1.72) ** 3
+
+    def make(drop):
+        liver = _liver_field(body, drop)
+
+        def field(grid, p):
+            d = smooth_max(liver(p), -(kidney(p) - 0.003), 0.006)
+            return np.maximum(d, 0.002 - body.bone_field(grid))
+
+        return field
+
+    coarse = Grid.around(lo, hi, 0.005)
+    points = coarse.points()
+
+    def volume(drop):
+        return float((make(drop)(coarse, points) < 0).sum()) * coarse.pitch**3
+
+    low, high = 0.0, 0.06
+    if volume(low) < target:
+        for _ in range(6):
+            mid = 0.5 * (low + high)
+            if volume(mid) < target:
+                low = mid
+            else:
+                high = mid
+    return mesh_field(make(low), lo, hi, 0.003, ORGAN_FACES, name="liver")
 
 
 def _gallbladder_field(body: Body) -> Callable[[np.ndarray], np.ndarray]:
@@ -1001,7 +1067,8 @@ def _gallbladder_field(body: Body) -> Callable[[np.ndarray], np.ndarray]:
     hepatis, up, back and medially; about 8 cm long and 3 cm across."""
     a = body.a
     margin = a["costal_margin"]
-    tip = margin[np.argmin(np.abs(margin[:, 0] + 0.55 * a["cage"].at(1.2)[0]))]
+    half = a["cage"].at(float(a["xiphoid"][2]))[0]
+    tip = margin[np.argmin(np.abs(margin[:, 0] + 0.55 * half))]
     fundus = tip + np.array([0.0, 0.032, 0.0])
     neck = fundus + np.array([0.032, 0.05, 0.026])
     path = spline([fundus, _lerp(fundus, neck, 0.5) + np.array([0.0, 0.0, -0.004]), neck], 0.001)
@@ -1706,74 +1773,115 @@ def _brachial_plexus(body: Body) -> trimesh.Trimesh:
 
 
 BRAIN_MARGIN = 0.0075  # cranial vault and meninges: the brain lies this far inside the skull
+# The jaw's centre of mass relative to the skull's in myo-sim's upright head (direction).
+HEAD_DOWN = np.array([0.0, -0.04499, -0.08877]) / np.hypot(0.04499, 0.08877)
+HEAD_BONES = ("skull", "mandible")  # turned together to set the head upright
+SKULL_LENGTH = 0.169  # myo-sim's skull, glabella to the back: head sizes scale from it
 
 
 def _orbit_centre(body: Body) -> np.ndarray:
-    """The right orbit: the deepest recess of the skull's front in the band between the
-    zygomatic arch and the brow, read off a front depth map of the skull."""
-    a = body.a
-    lo, hi = a["skull_lo"], a["skull_hi"]
-    grid = Grid.around(lo, hi, 0.002, pad=1)
-    inside = occupancy(body.bones["skull"], grid)
-    ys = grid.axes()[1]
-    xs, zs = grid.axes()[0], grid.axes()[2]
-    has = inside.any(axis=1)
-    first = np.where(has, ys[np.argmax(inside, axis=1)], np.nan)  # (nx, nz)
-    z0, z1 = a["zygomatic_arch"][2], a["zygomatic_arch"][2] + 0.045
-    mx = (xs < -0.015) & (xs > -0.055)
-    mz = (zs > z0) & (zs < z1)
-    region = first[np.ix_(mx, mz)]
+    """The right orbit: the deepest local recess of the skull's front (depth against its
+    surroundings, so the face's backward curve to the sides does not count) in the band
+    between the zygomatic arch and the brow, read off a front depth map of the skull."""
     from scipy.ndimage import uniform_filter
 
-    filled = np.where(np.isnan(region), np.nanmin(region), region)
-    recess = uniform_filter(filled, size=5, mode="nearest")
-    i, k = np.unravel_index(int(np.argmax(recess)), recess.shape)
-    x, z = xs[mx][i], zs[mz][k]
-    front = float(np.nanmin(first[np.ix_(mx, mz)]))
-    return np.array([x, front, z])
+    def make():
+        a = body.a
+        lo, hi = a["skull_lo"], a["skull_hi"]
+        grid = Grid.around(lo, hi, 0.002, pad=1)
+        inside = occupancy(body.bones["skull"], grid)
+        xs, ys, zs = grid.axes()
+        has = inside.any(axis=1)
+        first = np.where(has, ys[np.argmax(inside, axis=1)], np.nan)  # (nx, nz)
+        first = np.where(has, first, np.nanmax(first))
+        surroundings = uniform_filter(first, size=17, mode="nearest")  # 3.4 cm
+        recess = uniform_filter(first - surroundings, size=5, mode="nearest")
+        mid_x, half_x = 0.5 * (lo[0] + hi[0]), 0.5 * (hi[0] - lo[0])
+        z0 = a["zygomatic_arch"][2]
+        z1 = z0 + 0.28 * (hi[2] - lo[2])
+        mx = (xs < mid_x - 0.3 * half_x) & (xs > mid_x - 0.75 * half_x)
+        mz = (zs > z0) & (zs < z1)
+        region = recess[np.ix_(mx, mz)]
+        weight = np.clip(region - 0.3 * region.max(), 0, None)  # the orbit's hollow
+        if weight.sum() <= 0:
+            weight = (region >= region.max()).astype(float)
+        gx, gz = np.meshgrid(xs[mx], zs[mz], indexing="ij")
+        x, z = (weight * gx).sum() / weight.sum(), (weight * gz).sum() / weight.sum()
+        front = float(np.min(first[np.ix_(mx, mz)]))
+        return np.array([x, front, z])
+
+    return body.cached("orbit", make)
 
 
 def _cranial_cavity(body: Body, grid: Grid) -> np.ndarray:
-    """Signed distance to the cranial cavity: inside the skull by ``BRAIN_MARGIN`` from its
-    outer surface and above the cranial base (anterior fossa at the orbital roofs, middle
-    fossa at the zygomatic arches, posterior fossa above the foramen magnum)."""
+    """Signed distance to the cranial cavity: inside the skull by ``BRAIN_MARGIN`` (scaled
+    with the head) from its outer surface and above the cranial base (anterior fossa at the
+    orbital roofs, middle fossa at the zygomatic arches, posterior fossa above the foramen
+    magnum)."""
     a = body.a
+    head = a["head_scale"]
     sdf = signed_distance_to(occupancy(body.bones["skull"], grid), grid.pitch)
     p = grid.points()
     orbit = _orbit_centre(body)
-    roof = orbit[2] + 0.012
-    middle = a["zygomatic_arch"][2] - 0.004
-    magnum = body.v["c1"].top + 0.014
-    y_front_fossa = orbit[1] + 0.045
-    y_petrous = a["mastoid"][1] - 0.004
+    roof = orbit[2] + 0.012 * head
+    middle = a["zygomatic_arch"][2] - 0.004 * head
+    magnum = (
+        middle - 0.015 * head
+    )  # the foramen magnum, between the mastoids' level and the arches'
+    y_front_fossa = orbit[1] + 0.045 * head
+    y_petrous = max(a["mastoid"][1] - 0.004 * head, y_front_fossa + 0.03 * head)
     y = p[..., 1]
     base = np.interp(
         y,
-        [y_front_fossa - 0.01, y_front_fossa + 0.01, y_petrous - 0.008, y_petrous + 0.008],
+        [
+            y_front_fossa - 0.01 * head,
+            y_front_fossa + 0.01 * head,
+            y_petrous - 0.008 * head,
+            y_petrous + 0.008 * head,
+        ],
         [roof, middle, middle, magnum],
     )
     # the middle fossa is deep only laterally (temporal lobes); the sella rises between them
-    sella = np.exp(-((p[..., 0] / 0.022) ** 2)) * np.exp(
-        -(((y - 0.5 * (y_front_fossa + y_petrous)) / 0.02) ** 2)
+    mid_x = 0.5 * (a["skull_lo"][0] + a["skull_hi"][0])
+    sella = np.exp(-(((p[..., 0] - mid_x) / (0.022 * head)) ** 2)) * np.exp(
+        -(((y - 0.5 * (y_front_fossa + y_petrous)) / (0.02 * head)) ** 2)
     )
-    base = base + 0.016 * sella
-    return np.maximum(sdf + BRAIN_MARGIN, base - p[..., 2])
+    base = base + 0.016 * head * sella
+    return np.maximum(sdf + BRAIN_MARGIN * head, base - p[..., 2])
 
 
 def _cerebellum_field(body: Body) -> Callable[[np.ndarray], np.ndarray]:
+    """Two hemispheres in the posterior cranial fossa, just in front of and below the inion
+    (the internal occipital protuberance lies level with it); should that miss the cavity
+    (an odd skull), centred on the cavity's part behind the petrous ridges instead."""
     a = body.a
-    c1 = body.v["c1"]
-    centre = np.array([0.0, 0.5 * (c1.canal[1] + a["inion"][1]) + 0.004, c1.top + 0.036])
+    head = a["head_scale"]
+    mid_x = 0.5 * (a["skull_lo"][0] + a["skull_hi"][0])
+    centre = np.array([mid_x, a["inion"][1] - 0.0285 * head, a["inion"][2] - 0.013 * head])
+    side = np.array([0.022 * head, 0.0, 0.0])
+    radii = np.array([0.03, 0.03, 0.022]) * head
+
+    def hemispheres(p, c):
+        return smooth_min(ellipsoid(p, c - side, radii), ellipsoid(p, c + side, radii), 0.02 * head)
+
+    def make():
+        grid = Grid.around(a["skull_lo"], a["skull_hi"], 0.004, pad=1)
+        p = grid.points()
+        cavity = _cranial_cavity(body, grid) < 0
+        if np.any(cavity & (hemispheres(p, centre) < -0.004 * head)):
+            return centre
+        behind = cavity & (p[..., 1] > a["mastoid"][1]) & (p[..., 2] < a["inion"][2] + 0.01 * head)
+        if not behind.any():
+            return centre
+        c = p[behind].mean(axis=0)
+        return np.array([mid_x, c[1], c[2]])
+
+    placed = body.cached("cerebellum_centre", make)
 
     def field(p):
-        hemispheres = smooth_min(
-            ellipsoid(p, centre + [-0.022, 0, 0], (0.03, 0.03, 0.022)),
-            ellipsoid(p, centre + [0.022, 0, 0], (0.03, 0.03, 0.022)),
-            0.02,
-        )
-        return hemispheres
+        return hemispheres(p, placed)
 
-    field.centre = centre
+    field.centre = placed
     return field
 
 
@@ -1792,38 +1900,46 @@ def _cerebrum(body: Body) -> trimesh.Trimesh:
     the longitudinal fissure cut down to the corpus callosum."""
     a = body.a
     cerebellum = _cerebellum_field(body)
-    c1 = body.v["c1"]
-    top = a["vertex"][2] - BRAIN_MARGIN
-    brainstem_low = c1.top + 0.01
+    head = a["head_scale"]
+    canal_y = a["mastoid"][1] + 0.011 * head  # the medulla, between the mastoids
+    mid_x = 0.5 * (a["skull_lo"][0] + a["skull_hi"][0])
+    top = a["vertex"][2] - BRAIN_MARGIN * head
+    brainstem_low = a["zygomatic_arch"][2] - 0.019 * head
 
     def field(grid, p):
         d = _cranial_cavity(body, grid)
         d = smooth_max(d, -(cerebellum(p) - 0.004), 0.004)
         # tentorium: nothing of the cerebrum below a sheet rising from the inion forward
-        tent = cerebellum.centre[2] + 0.012 + 0.3 * (cerebellum.centre[1] - p[..., 1])
-        behind = p[..., 1] > cerebellum.centre[1] - 0.03
+        tent = cerebellum.centre[2] + 0.012 * head + 0.3 * (cerebellum.centre[1] - p[..., 1])
+        behind = p[..., 1] > cerebellum.centre[1] - 0.03 * head
         d = np.where(behind, smooth_max(d, tent - p[..., 2], 0.004), d)
         stem = capsule(
             p,
-            [0, c1.canal[1] - 0.006, brainstem_low],
-            [0, c1.canal[1] - 0.018, brainstem_low + 0.05],
-            0.012,
-            0.014,
+            [mid_x, canal_y - 0.006 * head, brainstem_low],
+            [mid_x, canal_y - 0.018 * head, brainstem_low + 0.05 * head],
+            0.012 * head,
+            0.014 * head,
         )
         d = smooth_max(d, -stem, 0.006)
         # longitudinal fissure: down to the corpus callosum in the middle, through in front
         # of its genu and behind its splenium
-        cc_y = cerebellum.centre[1] - 0.05
-        callosum = np.abs(p[..., 1] - cc_y) < 0.036
-        fissure = np.abs(p[..., 0]) - 0.0012
-        cut = (p[..., 2] > top - 0.05) | ~callosum
+        cc_y = cerebellum.centre[1] - 0.05 * head
+        callosum = np.abs(p[..., 1] - cc_y) < 0.036 * head
+        fissure = np.abs(p[..., 0] - mid_x) - 0.0012
+        cut = (p[..., 2] > top - 0.05 * head) | ~callosum
         d = np.where(cut, np.maximum(d, -fissure), d)
         return smooth_max(d, envelope(p), 0.01)
 
     cavity_lo, cavity_hi = a["skull_lo"], a["skull_hi"]
-    centre = np.array([0.0, 0.5 * (cavity_lo[1] + cavity_hi[1]) + 0.006, a["vertex"][2] - 0.055])
+    centre = np.array(
+        [mid_x, 0.5 * (cavity_lo[1] + cavity_hi[1]) + 0.006 * head, a["vertex"][2] - 0.055 * head]
+    )
     radii = np.array(
-        [0.5 * (cavity_hi[0] - cavity_lo[0]), 0.5 * (cavity_hi[1] - cavity_lo[1]) + 0.004, 0.075]
+        [
+            0.5 * (cavity_hi[0] - cavity_lo[0]),
+            0.5 * (cavity_hi[1] - cavity_lo[1]) + 0.004 * head,
+            0.075 * head,
+        ]
     )
 
     def envelope(p):
@@ -2071,6 +2187,7 @@ class Muscle:
     hi: np.ndarray
     pitch: float = 0.0025
     faces: int = MUSCLE_FACES
+    transform: np.ndarray | None = None  # 4x4 applied after meshing (the head's pose)
 
 
 def _box(points, pad: float = 0.03) -> tuple[np.ndarray, np.ndarray]:
@@ -2607,7 +2724,12 @@ def _right_muscles(body: Body) -> dict[str, Muscle]:
         _carved(body, lambda grid, p: smooth_min(sternal(p), clavicular(p), 0.006)), lo, hi, 0.002
     )
 
-    _head_muscles(body, m)
+    head, back = body.upright_head()
+    head_muscles: dict[str, Muscle] = {}
+    _head_muscles(head, head_muscles)
+    for name, muscle in head_muscles.items():
+        muscle.transform = back
+        m[name] = muscle
     _shoulder_and_trunk_muscles(body, m, axes)
     _hip_muscles(body, m)
     return m
@@ -2962,8 +3084,17 @@ def _hip_muscles(body: Body, m: dict[str, Muscle]) -> None:
 
 
 def _mesh_muscle(name: str, muscle: Muscle) -> trimesh.Trimesh:
-    return mesh_field(
+    mesh = mesh_field(
         muscle.field, muscle.lo, muscle.hi, muscle.pitch, muscle.faces, name=name, smoothing=10
+    )
+    return _posed(mesh, muscle.transform)
+
+
+def _posed(mesh: trimesh.Trimesh, transform: np.ndarray | None) -> trimesh.Trimesh:
+    if transform is None:
+        return mesh
+    return trimesh.Trimesh(
+        trimesh.transform_points(mesh.vertices, transform), mesh.faces, process=False
     )
 
 
@@ -3060,8 +3191,8 @@ def build_schematic(
         "gallbladder": _gallbladder,
         "spleen": _spleen,
         "pancreas": _pancreas,
-        "cerebrum": _cerebrum,
-        "cerebellum": _cerebellum,
+        "cerebrum": lambda b: _posed(_cerebrum(b.upright_head()[0]), b.upright_head()[1]),
+        "cerebellum": lambda b: _posed(_cerebellum(b.upright_head()[0]), b.upright_head()[1]),
         "trachea": _trachea,
         "thyroid_gland": _thyroid,
         "kidney_l": lambda b: _kidney(b, "l"),
@@ -3082,7 +3213,10 @@ def build_schematic(
         if wants(name):
             add(name, _mesh_muscle(name, muscle))
     if wants("orbicularis_oris"):
-        add("orbicularis_oris", _mesh_muscle("orbicularis_oris", _orbicularis_oris(body)))
+        head, back = body.upright_head()
+        oris = _orbicularis_oris(head)
+        oris.transform = back
+        add("orbicularis_oris", _mesh_muscle("orbicularis_oris", oris))
     return dict(sorted(out.items()))
 
 

@@ -61,11 +61,27 @@ def test_every_structure_lies_inside_the_skin(bodies, shape):
     assert outside == [], f"outside the skin by more than 3 mm: {outside}"
 
 
+# Pairs that differ by nature: the left carotid and subclavian arteries leave the aortic
+# arch while the right ones leave the brachiocephalic trunk; the right kidney sits lower;
+# the vagus and phrenic nerves take different courses around the heart and great vessels.
+ASYMMETRIC = (
+    "common_carotid_artery",
+    "subclavian_artery",
+    "internal_jugular_vein",
+    "subclavian_vein",
+    "kidney",
+    "ureter",
+    "vagus_nerve",
+    "phrenic_nerve",
+    "common_iliac_artery",
+)
+
+
 def test_left_and_right_mirror_each_other(bodies):
     body = bodies[read_manifest(ASSETS)["default_shape"]]
     worst = 0.0
     for sid in body.structures:
-        if not sid.endswith("_l"):
+        if not sid.endswith("_l") or sid.startswith(ASYMMETRIC):
             continue
         left, right = body.mesh(sid), body.mesh(sid[:-2] + "_r")
         mirrored = right.centroid * [-1, 1, 1]
