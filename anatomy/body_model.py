@@ -4,7 +4,6 @@ glb files, ``landmarks.json``)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +14,7 @@ import trimesh
 from anatomy.catalog import Catalog, load_catalog
 from anatomy.errors import AnatomyError
 from anatomy.gltf_io import StructureMesh, read_glb
+from anatomy.json_file import load_json
 
 
 @dataclass
@@ -57,19 +57,11 @@ class Body:
 
 
 def read_manifest(asset_dir: Path) -> dict:
-    path = asset_dir / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AnatomyError(
-            f"{path}: the anatomy assets are missing (run `medvr assets build`)",
-            f"{path}：缺少解剖资源（请运行 `medvr assets build`）",
-        ) from None
-    except json.JSONDecodeError as e:
-        raise AnatomyError(
-            f"{path}: line {e.lineno}: not valid JSON ({e.msg})",
-            f"{path}：第 {e.lineno} 行：不是有效的 JSON（{e.msg}）",
-        ) from None
+    return load_json(
+        asset_dir / "manifest.json",
+        "the anatomy assets are missing (run `medvr assets build`)",
+        "缺少解剖资源（请运行 `medvr assets build`）",
+    )
 
 
 def load_body(

@@ -6,12 +6,12 @@ A broken entry stops loading with one line naming the file, the entry and the fi
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from anatomy.errors import AnatomyError
+from anatomy.json_file import load_json
 
 CATALOG_FILE = Path(__file__).with_name("data") / "structures.json"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -114,15 +114,7 @@ class _Reader:
 
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
     reader = _Reader(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AnatomyError(f"{path}: catalog file missing", f"{path}：缺少结构目录文件") from None
-    except json.JSONDecodeError as e:
-        raise AnatomyError(
-            f"{path}: line {e.lineno} column {e.colno}: not valid JSON ({e.msg})",
-            f"{path}：第 {e.lineno} 行第 {e.colno} 列：不是有效的 JSON（{e.msg}）",
-        ) from None
+    doc = load_json(path, "catalog file missing", "缺少结构目录文件")
     if not isinstance(doc, dict):
         reader.fail("top level", "must be a JSON object", "顶层必须是 JSON 对象")
     systems = reader.groups(doc, "systems")

@@ -14,7 +14,6 @@ set that was consistent in its own frame stays consistent in ours.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ import trimesh
 from anatomy.catalog import Catalog
 from anatomy.errors import AnatomyError
 from anatomy.gltf_io import StructureMesh, read_glb, write_glb
+from anatomy.json_file import load_json
 
 UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "dm": 0.1}
 AXES = {"x": 0, "y": 1, "z": 2}
@@ -57,15 +57,7 @@ def frame_rotation(up: str, front: str, where: str) -> np.ndarray:
 
 
 def read_mapping(path: Path, catalog: Catalog) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AnatomyError(f"{path}: mapping file missing", f"{path}：缺少映射文件") from None
-    except json.JSONDecodeError as e:
-        raise AnatomyError(
-            f"{path}: line {e.lineno}: not valid JSON ({e.msg})",
-            f"{path}：第 {e.lineno} 行：不是有效的 JSON（{e.msg}）",
-        ) from None
+    data = load_json(path, "mapping file missing", "缺少映射文件")
     units = data.get("units", "m")
     if units not in UNITS:
         raise AnatomyError(

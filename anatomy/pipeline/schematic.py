@@ -1008,7 +1008,7 @@ def _liver_field(body: Body, drop: float = 0.0) -> Callable[[np.ndarray], np.nda
     normal = np.cross(p2 - p1, p3 - p1)
     normal = -normal if normal[2] > 0 else normal
     p1 = p1 - Z * drop
-    gallbladder = _gallbladder_field(body)
+    gallbladder = _gallbladder_field(body, drop)
     ivc = _ivc_path(body)
 
     def field(p):
@@ -1023,53 +1023,65 @@ def _liver_field(body: Body, drop: float = 0.0) -> Callable[[np.ndarray], np.nda
 
 
 def _liver(body: Body) -> trimesh.Trimesh:
-    """The liver of :func:`_liver_field`, its visceral surface lowered (by bisection on a
-    coarse grid, at most 6 cm) until its volume is an adult's for the skeleton's stature:
-    a narrow rib cage gets a liver that reaches further below the costal margin."""
-    a = body.a
+    """The liver of :func:`_liver_field`, its visceral surface lowered by :func:`_liver_drop`."""
+    drop, lo, hi = _liver_drop(body)
+    return mesh_field(_liver_mesh_field(body, drop), lo, hi, 0.003, ORGAN_FACES, name="liver")
+
+
+def _liver_mesh_field(body: Body, drop: float):
+    liver = _liver_field(body, drop)
     kidney = _kidney_field(body, "r")
-    half, front, back = a["cage"].at(float(a["xiphoid"][2]))
-    lo = np.array([-half - 0.02, front - 0.02, a["rib10_low"][2] - 0.1])
-    hi = np.array([half - 0.01, back + 0.01, a["rib5_front"][2] + 0.02])
-    # stature: from the skull's top (plus the scalp) and from the hip's height (about 51%
-    # of stature), averaged, so that a skull fitted too low or too high counts half
-    stature = 0.5 * (float(a["vertex"][2]) + 0.008 + float(a["hip"][2]) / 0.51)
-    target = LIVER_VOLUME * (stature / 1.72) ** 3
 
-    def make(drop):
-        liver = _liver_field(body, drop)
+    def field(grid, p):
+        d = smooth_max(liver(p), -(kidney(p) - 0.003), 0.006)
+        return np.maximum(d, 0.002 - body.bone_field(grid))
 
-        def field(grid, p):
-            d = smooth_max(liver(p), -(kidney(p) - 0.003), 0.006)
-            return np.maximum(d, 0.002 - body.bone_field(grid))
-
-        return field
-
-    coarse = Grid.around(lo, hi, 0.005)
-    points = coarse.points()
-
-    def volume(drop):
-        return float((make(drop)(coarse, points) < 0).sum()) * coarse.pitch**3
-
-    low, high = 0.0, 0.06
-    if volume(low) < target:
-        for _ in range(6):
-            mid = 0.5 * (low + high)
-            if volume(mid) < target:
-                low = mid
-            else:
-                high = mid
-    return mesh_field(make(low), lo, hi, 0.003, ORGAN_FACES, name="liver")
+    return field
 
 
-def _gallbladder_field(body: Body) -> Callable[[np.ndarray], np.ndarray]:
+def _liver_drop(body: Body) -> tuple[float, np.ndarray, np.ndarray]:
+    """How far (at most 6 cm, by bisection on a coarse grid) the liver's visceral surface
+    is lowered for its volume to be an adult's at the skeleton's stature: a narrow rib cage
+    gets a liver reaching further below the costal margin. Also the box it lives in."""
+
+    def make():
+        a = body.a
+        half, front, back = a["cage"].at(float(a["xiphoid"][2]))
+        lo = np.array([-half - 0.02, front - 0.02, a["rib10_low"][2] - 0.1])
+        hi = np.array([half - 0.01, back + 0.01, a["rib5_front"][2] + 0.02])
+        # stature: from the skull's top (plus the scalp) and from the hip's height (about
+        # 51% of stature), averaged, so a skull fitted too low or too high counts half
+        stature = 0.5 * (float(a["vertex"][2]) + 0.008 + float(a["hip"][2]) / 0.51)
+        target = LIVER_VOLUME * (stature / 1.72) ** 3
+        coarse = Grid.around(lo, hi, 0.005)
+        points = coarse.points()
+
+        def volume(drop):
+            inside = _liver_mesh_field(body, drop)(coarse, points) < 0
+            return float(inside.sum()) * coarse.pitch**3
+
+        low, high = 0.0, 0.06
+        if volume(low) < target:
+            for _ in range(6):
+                mid = 0.5 * (low + high)
+                if volume(mid) < target:
+                    low = mid
+                else:
+                    high = mid
+        return low, lo, hi
+
+    return body.cached("liver_drop", make)
+
+
+def _gallbladder_field(body: Body, drop: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
     """Pear-shaped sac: fundus at the tip of the 9th costal cartilage, neck toward the porta
-    hepatis, up, back and medially; about 8 cm long and 3 cm across."""
+    hepatis, up, back and medially; about 8 cm long and 3 cm across. ``drop``: how far the
+    liver's lower border was lowered; the fundus follows it part of the way."""
     a = body.a
     margin = a["costal_margin"]
     half = a["cage"].at(float(a["xiphoid"][2]))[0]
     tip = margin[np.argmin(np.abs(margin[:, 0] + 0.55 * half))]
-    fundus = tip + np.array([0.0, 0.032, 0.0])
+    fundus = tip + np.array([0.0, 0.032, -0.6 * drop])
     neck = fundus + np.array([0.032, 0.05, 0.026])
     path = spline([fundus, _lerp(fundus, neck, 0.5) + np.array([0.0, 0.0, -0.004]), neck], 0.001)
     n = len(path)
@@ -1084,7 +1096,7 @@ def _gallbladder_field(body: Body) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _gallbladder(body: Body) -> trimesh.Trimesh:
-    gb = _gallbladder_field(body)
+    gb = _gallbladder_field(body, _liver_drop(body)[0])
 
     def field(grid, p):
         return np.maximum(gb(p), 0.0015 - body.bone_field(grid))
