@@ -45,7 +45,7 @@ STEP_PACKAGES = {
     "skin": (),
     "skeleton": ("mujoco", "myo_sim"),
     "organs": ("scaffoldmaker", "cmlibs.zinc"),
-    "schematic": ("mujoco", "myo_sim"),
+    "schematic": ("mujoco", "myo_sim", "skimage"),
 }
 
 
