@@ -1997,12 +1997,7 @@ def _thyroid(body: Body) -> trimesh.Trimesh:
     def field(grid, p):
         d = np.inf
         for s in (-1.0, 1.0):
-            lobe = ellipsoid(
-                p,
-                (s * 0.0185, centre_y, mid),
-                (0.0105, 0.009, half_height),
-                frame_from([s * 0.2, -0.15, 1.0], [s, 0, 0]) if False else None,
-            )
+            lobe = ellipsoid(p, (s * 0.0185, centre_y, mid), (0.0105, 0.009, half_height))
             d = np.minimum(d, lobe)
         isthmus = capsule(
             p, [-0.012, front - 0.011, isthmus_z], [0.012, front - 0.011, isthmus_z], 0.0055, 0.0055

@@ -133,3 +133,13 @@ def test_skin_rebuilds_to_the_committed_geometry(tmp_path):
     from anatomy.pipeline.build import skin_digest
 
     assert out.stdout.strip().splitlines()[-1] == skin_digest(ASSETS / "skin.glb")
+
+
+def test_committed_assets_match_the_pipeline_code():
+    """Changing a pipeline step's code without `make assets` leaves stale assets."""
+    from anatomy.pipeline.build import step_fingerprints
+
+    manifest = read_manifest(ASSETS)
+    current = step_fingerprints(tuple(manifest["shapes"]))
+    stale = [s for s, fp in manifest["steps"].items() if current[s] != fp]
+    assert stale == [], f"rebuild with `make assets`: {stale} changed"
