@@ -14,6 +14,8 @@ import re
 import numpy as np
 import trimesh
 
+from anatomy.pipeline.skeleton import _CARPALS
+
 # Our skeleton's joint names → the MakeHuman joint helpers of the skin.
 SKIN_JOINTS = {
     "hip": "upper-leg",
@@ -31,17 +33,8 @@ LIMB_SEGMENTS = (
     ("arm", "shoulder", "elbow"),
     ("forearm", "elbow", "wrist"),
 )
-CARPALS = (
-    "scaphoid",
-    "lunate",
-    "triquetrum",
-    "pisiform",
-    "trapezium",
-    "trapezoid",
-    "capitate",
-    "hamate",
-)
-TARSALS = ("talus", "calcaneus", "navicular", "cuboid", "cuneiform")
+CARPALS = _CARPALS  # the skeleton step's own list of wrist bones
+TARSALS = ("talus", "calcaneus", "navicular", "cuboid", "cuneiform")  # id prefixes
 
 
 def skin_joint(skin_joints: dict[str, np.ndarray], name: str, side: str) -> np.ndarray:
