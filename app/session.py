@@ -45,6 +45,7 @@ class Session:
                 self.recorder,
                 self.config.language,
                 data_dir=self.config.data_dir,
+                cache_dir=self.config.cache_dir,
             )
         except BaseException:
             self.engine.destroy()

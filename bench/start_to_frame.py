@@ -1,6 +1,8 @@
 """Process start to the first lobby frame, headless: cold (empty bytecode cache, page
 cache dropped where the machine lets us) and warm, against a bare Panda3D offscreen
-ShowBase drawing one frame (the floor any Panda3D app pays), in one run.
+ShowBase drawing one frame (the floor any Panda3D app pays), in one run. The anatomy lab
+runs twice: with its geometry cache (bam, filled by a first start) and with an empty
+cache folder every start (geometry built from the glb files each time).
 
     python bench/start_to_frame.py [--runs N]
 """
@@ -56,9 +58,13 @@ def drop_page_cache() -> bool:
         return False
 
 
-def one_run(code: str, cold: bool) -> float:
+CACHE = tempfile.mkdtemp()  # shared by the runs that use the geometry cache
+
+
+def one_run(code: str, cold: bool, cache: bool = True) -> float:
     env = dict(os.environ)
     env["MEDVR_DATA_DIR"] = env["MEDVR_LOG_DIR"] = tempfile.mkdtemp()
+    env["MEDVR_CACHE_DIR"] = CACHE if cache else tempfile.mkdtemp()
     env["MEDVR_CONFIG"] = os.path.join(env["MEDVR_DATA_DIR"], "none.toml")
     if cold:
         env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp()  # no compiled bytecode to reuse
@@ -78,16 +84,18 @@ def main() -> None:
     dropped_text = "yes" if dropped else "no (not permitted)"
     print(f"# cold: fresh bytecode cache each run; page cache dropped: {dropped_text}")
     cases = (
-        ("MedVR lobby", MEDVR),
-        ("MedVR anatomy lab", ANATOMY),
-        ("bare Panda3D ShowBase", BARE),
+        ("MedVR lobby", MEDVR, True),
+        ("MedVR anatomy lab", ANATOMY, True),
+        ("  without geometry cache", ANATOMY, False),
+        ("bare Panda3D ShowBase", BARE, True),
     )
-    for label, code in cases:
+    one_run(ANATOMY, cold=False)  # fills the geometry cache
+    for label, code, cache in cases:
         cold = []
         for _ in range(args.runs):
             drop_page_cache()
-            cold.append(one_run(code, cold=True))
-        warm = [one_run(code, cold=False) for _ in range(args.runs)]
+            cold.append(one_run(code, cold=True, cache=cache))
+        warm = [one_run(code, cold=False, cache=cache) for _ in range(args.runs)]
         print(
             f"{label:24} cold {statistics.median(cold):7.0f}   warm {statistics.median(warm):7.0f}"
         )

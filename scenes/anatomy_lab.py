@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from panda3d.core import NodePath
+from panda3d.core import GeomNode, NodePath
 
 from anatomy.body_model import Body, load_body
 from anatomy.errors import AnatomyError
@@ -21,8 +21,10 @@ from anatomy.picking import StructurePicker
 from anatomy.quiz import FindStructureQuiz
 from anatomy.search import StructureSearch
 from scenes.base import Scene, View
+from scenes.batching import Batches
 from scenes.errors import SceneError
-from scenes.meshes import mesh_node
+from scenes.geometry_cache import cached_geom_nodes, file_key, geom_arrays
+from scenes.meshes import pack_vertices, packed_geom_node
 from scenes.panels import Panel, Widget
 from scenes.registry import register
 from scenes.resources import resource_path
@@ -177,12 +179,25 @@ class AnatomyLabScene(Scene):
         self.colours: dict[str, tuple[float, float, float]] = {}
         shading = self.ctx.shading
         model = self.root.attachNewNode("body")
+        shading.cap_from_vertex_color(model)
+        singles = model.attachNewNode("structures")
+        geoms, self.geometry_source = cached_geom_nodes(
+            self.ctx.cache_dir,
+            f"anatomy-{self.body.shape}",
+            self._geometry_key(),
+            self._geoms,
+            expect=self.body.structures,
+        )
+        packed = {}
         for sid in self.body.structures:
-            rgb = structure_colour(self.body, sid)
-            node = model.attachNewNode(mesh_node(sid, self.body.mesh(sid), (*rgb, 1.0)))
-            shading.set_cap_color(node, tuple(c * 0.8 for c in rgb))
+            node = singles.attachNewNode(geoms[sid])
+            node.hide()
+            packed[sid] = geom_arrays(geoms[sid])
             self.nodes[sid] = node
-            self.colours[sid] = rgb
+            self.colours[sid] = structure_colour(self.body, sid)
+        # Structures sharing a look are drawn merged, one draw call per system and look;
+        # a single node is shown only for the selected one and while exploding.
+        self.batches = Batches(model, shading, packed)
         self.systems = self.body.systems_present()
         self.visibility = Visibility(frozenset(self.systems) - DEFAULT_HIDDEN_SYSTEMS)
         self.undo_stack: list[Visibility] = []
@@ -201,6 +216,27 @@ class AnatomyLabScene(Scene):
         self.accept("keystroke", self._on_keystroke)
         self.accept("backspace", self._on_backspace)
         self.accept("backspace-repeat", self._on_backspace)
+
+    def _geoms(self) -> dict[str, GeomNode]:
+        """One GeomNode per structure, in its atlas colour, with smooth normals."""
+        out = {}
+        for sid in self.body.structures:
+            mesh = self.body.mesh(sid)
+            rgb = structure_colour(self.body, sid)
+            rows = pack_vertices(mesh.vertices, mesh.vertex_normals, (*rgb, 1.0))
+            out[sid] = packed_geom_node(sid, rows, mesh.faces)
+        return out
+
+    def _geometry_key(self) -> list[str]:
+        """What the structure geometry is made from, for its cache file's name."""
+        directory = asset_dir()
+        files = sorted(directory.glob("*.json")) + sorted(directory.glob("*.glb"))
+        files += sorted((directory / "shapes").glob("*.npz"))
+        imports = imports_file(self.ctx.data_dir)
+        if imports is not None:
+            files.append(imports)
+        colours = repr((SYSTEM_COLOURS, STRUCTURE_COLOURS, VEIN_COLOUR))
+        return [self.body.shape, colours, *file_key(files)]
 
     def _build_panels(self) -> None:
         head = self.ctx.runtime.head
@@ -265,6 +301,7 @@ class AnatomyLabScene(Scene):
 
     def teardown(self) -> None:
         self._record_dwell()
+        self.batches.clear()
         for panel in self.panels:
             panel.root.removeNode()
         self.panels = []
@@ -277,12 +314,7 @@ class AnatomyLabScene(Scene):
         self._record_control(control, value)
 
     def _apply_visibility(self) -> None:
-        catalog = self.body.catalog
-        for sid, node in self.nodes.items():
-            if self.visibility.shows(sid, catalog[sid].system):
-                node.show()
-            else:
-                node.hide()
+        self._draw()
         for system, button in self.system_buttons.items():
             self.panels[0].set_active(button, system in self.visibility.systems)
 
@@ -333,18 +365,44 @@ class AnatomyLabScene(Scene):
         self._apply_looks()
         self._record_control("xray", str(self.xray).lower())
 
+    def _alpha(self, sid: str) -> float | None:
+        alpha = None
+        if self.body.catalog[sid].layer <= OUTER_LAYER and self.outer_opacity < 0.99:
+            alpha = round(max(self.outer_opacity, 0.02), 3)
+        if self.xray and sid != self.selection.structure_id:
+            alpha = min(alpha or 1.0, 0.22)
+        return alpha
+
     def _apply_looks(self) -> None:
         shading = self.ctx.shading
-        catalog = self.body.catalog
         selected = self.selection.structure_id
         for sid, node in self.nodes.items():
-            alpha = None
-            if catalog[sid].layer <= OUTER_LAYER and self.outer_opacity < 0.99:
-                alpha = max(self.outer_opacity, 0.02)
-            if self.xray and sid != selected:
-                alpha = min(alpha or 1.0, 0.22)
-            shading.set_xray(node, alpha)
+            shading.set_xray(node, self._alpha(sid))
             shading.set_highlight(node, sid == selected)
+        self._draw()
+
+    def _draw(self) -> None:
+        """Show single nodes where a structure needs its own state, batches for the rest."""
+        catalog = self.body.catalog
+        selected = self.selection.structure_id
+        moving = 0.0 < self.explode.amount < 1.0
+        groups: dict[tuple[str, float | None], list[str]] = {}
+        for sid, node in self.nodes.items():
+            shown = self.visibility.shows(sid, catalog[sid].system)
+            alone = shown and (moving or sid == selected)
+            if alone:
+                node.show()
+            else:
+                node.hide()
+            if shown and not alone:
+                groups.setdefault((catalog[sid].system, self._alpha(sid)), []).append(sid)
+        exploded = self.explode.amount >= 1.0
+        self.batches.show(groups, self.explode.offsets if exploded else None, 1.0)
+
+    def drawn_ids(self) -> set[str]:
+        """Structures on screen now, alone or in a batch."""
+        alone = {sid for sid, node in self.nodes.items() if not node.isHidden()}
+        return alone | self.batches.members()
 
     # section ----------------------------------------------------------------------------
     def section_plane(self) -> tuple[float, float, float, float] | None:
@@ -398,12 +456,15 @@ class AnatomyLabScene(Scene):
         if self.explode.amount == target:
             return
         step = dt / EXPLODE_SECONDS
+        was_moving = 0.0 < self.explode.amount < 1.0
         self.explode.amount = float(
             np.clip(self.explode.amount + np.sign(target - self.explode.amount) * step, 0, 1)
         )
         eased = self.explode.amount * self.explode.amount * (3 - 2 * self.explode.amount)
         for sid, offset in self.explode.offsets.items():
             self.nodes[sid].setPos(*(offset * eased))
+        if was_moving != (0.0 < self.explode.amount < 1.0):
+            self._draw()  # single nodes while moving, merged batches at rest
 
     # selection --------------------------------------------------------------------------
     def select(self, structure_id: str | None, via: str = "script") -> None:

@@ -42,6 +42,7 @@ class SceneContext:
     labels: Labels
     switch_to: Callable[[str], None]  # ask the director for another scene
     data_dir: Path | None = None  # the user's data folder (their imports, their progress)
+    cache_dir: Path | None = None  # rebuildable files (built geometry); None: no cache
 
     @property
     def render(self) -> NodePath:

@@ -24,6 +24,7 @@ class Director:
         recorder: Recorder,
         lang: str,
         data_dir: Path | None = None,
+        cache_dir: Path | None = None,
     ):
         self.engine = engine
         self.runtime = runtime
@@ -39,6 +40,7 @@ class Director:
             labels=Labels(shading, viewer=runtime.head),
             switch_to=self.request_switch,
             data_dir=data_dir,
+            cache_dir=cache_dir,
         )
         self.current: Scene | None = None
         self._pending: str | None = None

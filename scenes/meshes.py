@@ -29,14 +29,12 @@ def _vertex_format() -> GeomVertexFormat:
     return _FORMAT
 
 
-def geom_node(
-    name: str,
+def pack_vertices(
     vertices: np.ndarray,
     normals: np.ndarray,
-    faces: np.ndarray,
     colors: np.ndarray | tuple[float, float, float, float] = (1, 1, 1, 1),
-) -> GeomNode:
-    """A GeomNode of triangles: vertices/normals (N, 3), faces (M, 3), colours (N, 4) or one."""
+) -> np.ndarray:
+    """Rows of our vertex format (position, normal, colour): an (N, 10) float32 array."""
     vertices = np.asarray(vertices, dtype=np.float32)
     n = len(vertices)
     rgba = np.asarray(colors, dtype=np.float32)
@@ -46,8 +44,14 @@ def geom_node(
     packed[:, 0:3] = vertices
     packed[:, 3:6] = np.asarray(normals, dtype=np.float32)
     packed[:, 6:10] = rgba
+    return packed
+
+
+def packed_geom_node(name: str, packed: np.ndarray, faces: np.ndarray) -> GeomNode:
+    """One Geom (one draw call) from packed vertex rows and (M, 3) triangle indices."""
+    packed = np.ascontiguousarray(packed, dtype=np.float32)
     vdata = GeomVertexData(name, _vertex_format(), Geom.UH_static)
-    vdata.uncleanSetNumRows(n)
+    vdata.uncleanSetNumRows(len(packed))
     memoryview(vdata.modifyArray(0)).cast("B")[:] = packed.tobytes()
 
     prim = GeomTriangles(Geom.UH_static)
@@ -62,6 +66,36 @@ def geom_node(
     node = GeomNode(name)
     node.addGeom(geom)
     return node
+
+
+def merged_geom_node(
+    name: str, parts: list[tuple[np.ndarray, np.ndarray]], offsets: list | None = None
+) -> GeomNode:
+    """Many packed meshes as one Geom: their rows stacked, their faces re-indexed.
+
+    ``offsets`` (one (3,) translation per part, or None) moves parts as they are merged.
+    """
+    rows = np.concatenate([p for p, _ in parts])
+    starts = np.cumsum([0] + [len(p) for p, _ in parts[:-1]])
+    faces = np.concatenate(
+        [f.astype(np.uint32) + s for (_, f), s in zip(parts, starts, strict=True)]
+    )
+    if offsets is not None:
+        for (p, _), start, offset in zip(parts, starts, offsets, strict=True):
+            if offset is not None:
+                rows[start : start + len(p), 0:3] += np.asarray(offset, dtype=np.float32)
+    return packed_geom_node(name, rows, faces)
+
+
+def geom_node(
+    name: str,
+    vertices: np.ndarray,
+    normals: np.ndarray,
+    faces: np.ndarray,
+    colors: np.ndarray | tuple[float, float, float, float] = (1, 1, 1, 1),
+) -> GeomNode:
+    """A GeomNode of triangles: vertices/normals (N, 3), faces (M, 3), colours (N, 4) or one."""
+    return packed_geom_node(name, pack_vertices(vertices, normals, colors), faces)
 
 
 def mesh_node(name: str, mesh: trimesh.Trimesh, color=(1, 1, 1, 1), smooth: bool = True):

@@ -57,6 +57,7 @@ class Shading:
             root.setShaderInput("u_clip_plane", Vec4(0, 0, 1, 0))
             root.setShaderInput("u_clip_enabled", 0.0)
             root.setShaderInput("u_cap_color", Vec4(*CAP_COLOR))
+            root.setShaderInput("u_cap_from_color", 0.0)
         else:
             ambient = root.attachNewNode(AmbientLight("ambient"))
             ambient.node().setColor((0.35, 0.35, 0.38, 1))
@@ -110,6 +111,12 @@ class Shading:
         """Colour of this node's cut faces (its own colour reads best)."""
         if self.shaders:
             node.setShaderInput("u_cap_color", Vec4(*rgb, 1.0))
+
+    def cap_from_vertex_color(self, node: NodePath) -> None:
+        """Cut faces below ``node`` take each vertex's own colour, darkened: one setting for
+        merged meshes whose parts have different colours."""
+        if self.shaders:
+            node.setShaderInput("u_cap_from_color", 1.0)
 
     def set_section(self, root: NodePath, plane: tuple[float, float, float, float] | None):
         """Cut ``root`` by a world plane (a, b, c, d): a·x + b·y + c·z + d >= 0 is kept.

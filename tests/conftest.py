@@ -41,9 +41,10 @@ def director_factory():
 
     opened = []
 
-    def make(runtime, size=(320, 240), lang="en", recorder=None):
+    def make(runtime, size=(320, 240), lang="en", recorder=None, cache_dir=None):
         e = Engine(offscreen=True, size=size)
-        d = Director(e, runtime, recorder if recorder is not None else MemoryRecorder(), lang)
+        recorder = recorder if recorder is not None else MemoryRecorder()
+        d = Director(e, runtime, recorder, lang, cache_dir=cache_dir)
         opened.append((e, d))
         return d
 

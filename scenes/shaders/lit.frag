@@ -12,6 +12,7 @@ uniform vec4 u_highlight;       // rgb glow colour, a = strength (0 off)
 uniform vec4 u_clip_plane;      // world plane n.p + d; kept where >= 0
 uniform float u_clip_enabled;   // 0 off, 1 on
 uniform vec4 u_cap_color;       // colour of faces seen through the cut
+uniform float u_cap_from_color; // 1: caps take the vertex colour (merged meshes), 0: u_cap_color
 
 in vec3 v_view_pos;
 in vec3 v_view_normal;
@@ -27,7 +28,8 @@ void main() {
     vec4 base = v_color * u_base_color * p3d_ColorScale;
     if (!gl_FrontFacing) {
         // Inside of a cut solid: a flat cap colour makes the section readable.
-        o_color = vec4(u_cap_color.rgb, base.a * u_alpha);
+        vec3 cap = mix(u_cap_color.rgb, v_color.rgb * 0.8, u_cap_from_color);
+        o_color = vec4(cap, base.a * u_alpha);
         return;
     }
     vec3 n = normalize(v_view_normal);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -89,12 +90,13 @@ def test_systems_hide_isolate_show_all_and_undo(lab):
     scene.select("liver")
     scene.isolate_selected()
     assert scene.visible_ids() == {"liver"}
-    assert scene.nodes["heart"].isHidden()
+    assert scene.drawn_ids() == {"liver"}
     scene.undo()
     scene.hide_selected() if scene.selection.structure_id else None
     assert "liver" not in scene.visible_ids()
     scene.show_all()
     assert scene.visible_ids() == set(scene.nodes)
+    assert scene.drawn_ids() == set(scene.nodes)
     scene.toggle_system("respiratory")
     assert not ({"lung_l", "lung_r"} & scene.visible_ids())
     scene.undo()
@@ -197,3 +199,77 @@ def test_every_view_renders(lab):
         d.settle()
         img = d.runtime.capture()
         assert img.std() > 10, view
+
+
+def _drawn_geoms(root) -> int:
+    nodes = root.findAllMatches("**/+GeomNode")
+    return sum(n.node().getNumGeoms() for n in nodes if not n.isHidden())
+
+
+def test_structures_sharing_a_look_are_drawn_as_one_batch(lab):
+    d, scene, runtime, recorder = lab
+    scene.set_outer_opacity(1.0)
+    scene.show_view("thorax")
+    d.settle()
+    # Skin, cardiovascular, respiratory and digestive: one merged geom each.
+    groups = {scene.body.catalog[s].system for s in scene.visible_ids()}
+    assert len(scene.batches) == len(groups) == 4
+    assert scene.drawn_ids() == scene.visible_ids()
+    body = scene.root.find("body")
+    assert _drawn_geoms(body) == 4
+    scene.select("liver")
+    assert not scene.nodes["liver"].isHidden()
+    assert "liver" not in scene.batches.members()
+    assert _drawn_geoms(body) == 4 + 2  # the liver alone, and its label
+    scene.select(None)
+    builds = scene.batches.builds
+    scene.select("liver")
+    scene.select(None)
+    assert scene.batches.builds == builds, "a recent batch is reused, not rebuilt"
+
+
+def test_merged_batches_look_like_single_nodes(lab):
+    d, scene, runtime, recorder = lab
+    scene.set_outer_opacity(0.4)
+    scene.set_section("sagittal")
+    scene.move_section(0.45)
+    scene.show_view("thorax")
+    d.settle()
+    merged = d.runtime.capture().astype(float)
+    scene.batches.root.hide()
+    for sid in scene.visible_ids():
+        scene.nodes[sid].show()
+    d.settle()
+    single = d.runtime.capture().astype(float)
+    assert merged.std() > 10
+    # The same colours, transparency and capped cut; only blending order within a
+    # translucent batch may differ.
+    assert np.abs(merged - single).mean() < 1.0
+
+
+def test_the_geometry_cache_is_used_and_a_broken_one_rebuilt(
+    director_factory, synthetic_body, tmp_path
+):
+    cache = tmp_path / "cache"
+    d = director_factory(HeadlessRuntime(), size=(320, 240), cache_dir=cache)
+
+    def open_lab():
+        d.switch("lobby")
+        scene = d.switch("anatomy")
+        d.settle()
+        return scene, d.runtime.capture().astype(float)
+
+    first, built = open_lab()
+    second, cached = open_lab()
+    assert (first.geometry_source, second.geometry_source) == ("built", "cache")
+    assert built.std() > 10
+    assert np.abs(built - cached).mean() < 0.5, "the cached body looks the same"
+    (bam,) = (cache / "geometry").glob("*.bam")
+    bam.write_bytes(b"pbj\0\n\r" + b"\0" * 64)  # a bam header and nothing after it
+    third, rebuilt = open_lab()
+    assert third.geometry_source == "built"
+    assert np.abs(rebuilt - built).mean() < 0.5
+    # A changed asset file is a new key: the cached file is not used for it.
+    glb = tmp_path / "body.glb"
+    os.utime(glb, ns=(glb.stat().st_atime_ns, glb.stat().st_mtime_ns + 10**9))
+    assert open_lab()[0].geometry_source == "built"
