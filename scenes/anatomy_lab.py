@@ -25,6 +25,7 @@ from scenes.batching import Batches
 from scenes.errors import SceneError
 from scenes.geometry_cache import cached_geom_nodes, file_key, geom_arrays
 from scenes.meshes import pack_vertices, packed_geom_node
+from scenes.panel_input import PanelInput
 from scenes.panels import Panel, Widget
 from scenes.registry import register
 from scenes.resources import resource_path
@@ -64,6 +65,9 @@ STRUCTURE_COLOURS = {
 }
 VEIN_COLOUR = (0.20, 0.32, 0.75)
 DEFAULT_HIDDEN_SYSTEMS = {"muscular"}
+# The pleural sacs wrap the lung lobes: hidden at first, and see-through when shown.
+DEFAULT_HIDDEN_STRUCTURES = {"pleura_l", "pleura_r"}
+SEE_THROUGH = {"pleura_l": 0.3, "pleura_r": 0.3}
 OUTER_LAYER = 1  # skin (0) and superficial muscles (1) take the opacity slider
 EXPLODE_SCALE = 0.7
 EXPLODE_SECONDS = 0.6
@@ -110,6 +114,38 @@ def structure_colour(body: Body, structure_id: str) -> tuple[float, float, float
     return SYSTEM_COLOURS.get(entry.system, (0.8, 0.8, 0.8))
 
 
+def _structure_geoms(body: Body) -> dict[str, GeomNode]:
+    """One GeomNode per structure, in its atlas colour, with smooth normals."""
+    out = {}
+    for sid in body.structures:
+        mesh = body.mesh(sid)
+        rgb = structure_colour(body, sid)
+        rows = pack_vertices(mesh.vertices, mesh.vertex_normals, (*rgb, 1.0))
+        out[sid] = packed_geom_node(sid, rows, mesh.faces)
+    return out
+
+
+def structure_geometry(body: Body, cache_dir: Path | None, data_dir: Path | None):
+    """Every structure's GeomNode (from the bam cache when it has them), the packed arrays
+    batches merge, and where the nodes came from ("cache", "built", …)."""
+    directory = asset_dir()
+    files = sorted(directory.glob("*.json")) + sorted(directory.glob("*.glb"))
+    files += sorted((directory / "shapes").glob("*.npz"))
+    imports = imports_file(data_dir)
+    if imports is not None:
+        files.append(imports)
+    colours = repr((SYSTEM_COLOURS, STRUCTURE_COLOURS, VEIN_COLOUR))
+    geoms, source = cached_geom_nodes(
+        cache_dir,
+        f"anatomy-{body.shape}",
+        [body.shape, colours, *file_key(files)],
+        lambda: _structure_geoms(body),
+        expect=body.structures,
+    )
+    packed = {sid: geom_arrays(node) for sid, node in geoms.items()}
+    return geoms, packed, source
+
+
 @dataclass
 class Visibility:
     """What is shown: systems switched on, structures hidden, or one isolated."""
@@ -145,7 +181,7 @@ class ExplodeState:
 
 
 @register
-class AnatomyLabScene(Scene):
+class AnatomyLabScene(PanelInput, Scene):
     scene_id = "anatomy"
     title_key = "module.anatomy"
     navigation = "orbit"
@@ -181,25 +217,22 @@ class AnatomyLabScene(Scene):
         model = self.root.attachNewNode("body")
         shading.cap_from_vertex_color(model)
         singles = model.attachNewNode("structures")
-        geoms, self.geometry_source = cached_geom_nodes(
-            self.ctx.cache_dir,
-            f"anatomy-{self.body.shape}",
-            self._geometry_key(),
-            self._geoms,
-            expect=self.body.structures,
+        geoms, packed, self.geometry_source = structure_geometry(
+            self.body, self.ctx.cache_dir, self.ctx.data_dir
         )
-        packed = {}
         for sid in self.body.structures:
             node = singles.attachNewNode(geoms[sid])
             node.hide()
-            packed[sid] = geom_arrays(geoms[sid])
             self.nodes[sid] = node
             self.colours[sid] = structure_colour(self.body, sid)
         # Structures sharing a look are drawn merged, one draw call per system and look;
         # a single node is shown only for the selected one and while exploding.
         self.batches = Batches(model, shading, packed)
         self.systems = self.body.systems_present()
-        self.visibility = Visibility(frozenset(self.systems) - DEFAULT_HIDDEN_SYSTEMS)
+        self.visibility = Visibility(
+            frozenset(self.systems) - DEFAULT_HIDDEN_SYSTEMS,
+            frozenset(DEFAULT_HIDDEN_STRUCTURES & set(self.body.structures)),
+        )
         self.undo_stack: list[Visibility] = []
         self.outer_opacity = 0.35
         self.xray = False
@@ -213,30 +246,7 @@ class AnatomyLabScene(Scene):
         self._build_panels()
         self._apply_visibility()
         self._apply_looks()
-        self.accept("keystroke", self._on_keystroke)
-        self.accept("backspace", self._on_backspace)
-        self.accept("backspace-repeat", self._on_backspace)
-
-    def _geoms(self) -> dict[str, GeomNode]:
-        """One GeomNode per structure, in its atlas colour, with smooth normals."""
-        out = {}
-        for sid in self.body.structures:
-            mesh = self.body.mesh(sid)
-            rgb = structure_colour(self.body, sid)
-            rows = pack_vertices(mesh.vertices, mesh.vertex_normals, (*rgb, 1.0))
-            out[sid] = packed_geom_node(sid, rows, mesh.faces)
-        return out
-
-    def _geometry_key(self) -> list[str]:
-        """What the structure geometry is made from, for its cache file's name."""
-        directory = asset_dir()
-        files = sorted(directory.glob("*.json")) + sorted(directory.glob("*.glb"))
-        files += sorted((directory / "shapes").glob("*.npz"))
-        imports = imports_file(self.ctx.data_dir)
-        if imports is not None:
-            files.append(imports)
-        colours = repr((SYSTEM_COLOURS, STRUCTURE_COLOURS, VEIN_COLOUR))
-        return [self.body.shape, colours, *file_key(files)]
+        self._listen_for_typing()
 
     def _build_panels(self) -> None:
         head = self.ctx.runtime.head
@@ -369,6 +379,8 @@ class AnatomyLabScene(Scene):
         alpha = None
         if self.body.catalog[sid].layer <= OUTER_LAYER and self.outer_opacity < 0.99:
             alpha = round(max(self.outer_opacity, 0.02), 3)
+        if sid in SEE_THROUGH and sid != self.selection.structure_id:
+            alpha = min(alpha or 1.0, SEE_THROUGH[sid])
         if self.xray and sid != self.selection.structure_id:
             alpha = min(alpha or 1.0, 0.22)
         return alpha
@@ -523,23 +535,6 @@ class AnatomyLabScene(Scene):
         return self.picker.pick(origin, direction, self.visible_ids(), self.section_plane())
 
     # search -----------------------------------------------------------------------------
-    def toggle_search(self) -> None:
-        self.searching = not self.searching
-        self.panels[2].set_active(self.search_button, self.searching)
-        self._refresh_results()
-
-    def type_search(self, text: str) -> None:
-        self.search_query = text
-        self._refresh_results()
-
-    def _on_keystroke(self, key: str) -> None:
-        if self.searching and key.isprintable():
-            self.type_search(self.search_query + key)
-
-    def _on_backspace(self) -> None:
-        if self.searching:
-            self.type_search(self.search_query[:-1])
-
     def _refresh_results(self) -> None:
         panel = self.panels[2] if self.panels else None
         if panel is None:
@@ -635,28 +630,12 @@ class AnatomyLabScene(Scene):
         self._show_question(feedback)
 
     # input ------------------------------------------------------------------------------
-    def _panel_hit(self, ray):
-        best = None
-        for panel in self.panels:
-            found = panel.hit(ray.origin, ray.direction)
-            if found and (best is None or found[2] < best[1][2]):
-                best = (panel, found)
-        return best
-
     def on_button(self, event: ButtonEvent) -> None:
         if event.button is not Button.SELECT or event.ray is None:
             return
-        if not event.pressed:
-            self._drag = None
+        if self._press_panels(event) or not event.pressed:
             return
         via = "mouse" if event.ray.source == "mouse" else "controller"
-        hit = self._panel_hit(event.ray)
-        if hit is not None:
-            panel, (widget, fraction, _) = hit
-            widget.on_press(fraction)
-            if "value" in widget.extras:
-                self._drag = (panel, widget)
-            return
         found = self.pick(event.ray.origin, event.ray.direction)
         if self.state == "Quiz":
             if found is not None:
@@ -666,19 +645,7 @@ class AnatomyLabScene(Scene):
 
     def frame(self, dt: float) -> None:
         rays = self.ctx.runtime.pointer_rays()
-        hovered = None
-        for ray in rays:
-            hit = self._panel_hit(ray)
-            if hit is not None:
-                hovered = hit
-                break
-        for panel in self.panels:
-            panel.hover(hovered[1][0] if hovered and hovered[0] is panel else None)
-        if self._drag is not None and rays:
-            panel, widget = self._drag
-            found = panel.hit(rays[0].origin, rays[0].direction)
-            if found is not None and found[0] is widget:
-                widget.on_press(found[1])
+        self._track_panels(rays)
         self._step_explode(dt)
 
     # tour and scripts ---------------------------------------------------------------------

@@ -5,12 +5,16 @@ steps before it):
   skin       MakeHuman hm08 surface per body shape, posed, with joints and landmarks
   skeleton   MyoSuite bones fitted into each shape's skin           (needs mujoco, myo-sim)
   organs     scaffoldmaker organs placed by the fitted skeleton     (needs scaffoldmaker)
+             (the bladder on the pelvis), and the pleural sacs around the lungs
   schematic  organs, vessels, nerves and muscles built on the bones
+  reproductive  the uterus (scaffoldmaker) in female bodies, the prostate in male ones
 
 The default shape's geometry is written as glb files, one per step, one node per
 structure with its catalog metadata in the node's extras; every other shape stores only
-its vertex positions (same triangles) in ``shapes/<id>.npz``. ``manifest.json`` ties
-them together with the input fingerprints.
+its vertex positions (same triangles) in ``shapes/<id>.npz``. Organs of one sex
+(``SEX_ORGANS``) are built on the first body of that sex and go in a glb of their own
+(``reproductive_female.glb``), listed only for the shapes of that sex. ``manifest.json``
+ties them together with the input fingerprints.
 """
 
 from __future__ import annotations
@@ -31,22 +35,32 @@ from anatomy.errors import AnatomyError
 from anatomy.gltf_io import StructureMesh, read_glb, write_glb
 
 PIPELINE_DIR = Path(__file__).parent
-STEP_ORDER = ("skin", "skeleton", "organs", "schematic")
+STEP_ORDER = ("skin", "skeleton", "organs", "schematic", "reproductive")
 DEFAULT_STEPS = STEP_ORDER
 SKELETON_FACES = 150_000  # the hand bones are far denser than they need to be on screen
 # Module files whose code shapes each step's output (its fingerprint).
 STEP_CODE = {
     "skin": ("pipeline/mpfb.py", "pipeline/sources.py", "landmarks.py"),
-    "skeleton": ("pipeline/skeleton.py", "pipeline/fit.py"),
-    "organs": ("pipeline/organs.py",),
-    "schematic": ("pipeline/schematic.py",),
+    "skeleton": ("pipeline/skeleton.py", "pipeline/fit.py", "pipeline/schematic.py"),
+    "organs": (
+        "pipeline/organs.py",
+        "pipeline/pelvis.py",
+        "pipeline/pleura.py",
+        "pipeline/schematic.py",
+    ),
+    "schematic": ("pipeline/schematic.py", "pipeline/pelvis.py"),
+    "reproductive": ("pipeline/pelvis.py", "pipeline/organs.py", "pipeline/schematic.py"),
 }
 STEP_PACKAGES = {
     "skin": (),
-    "skeleton": ("mujoco", "myo_sim"),
-    "organs": ("scaffoldmaker", "cmlibs.zinc"),
+    "skeleton": ("mujoco", "myo_sim", "skimage"),
+    "organs": ("scaffoldmaker", "cmlibs.zinc", "skimage"),
     "schematic": ("mujoco", "myo_sim", "skimage"),
+    "reproductive": ("scaffoldmaker", "cmlibs.zinc", "skimage"),
 }
+# Structures only one sex has: built on the first body of that sex, shown only in those.
+SEX_ORGANS = {"uterus": "female", "prostate": "male"}
+SEXES = ("female", "male")
 
 
 @dataclass
@@ -106,6 +120,21 @@ def step_fingerprints(shapes: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def shape_sex(shape: str) -> str:
+    """The sex of a body shape, "female" or "male", from its MakeHuman gender macro."""
+    from anatomy.pipeline import mpfb
+
+    return "male" if mpfb.SHAPE_MACROS[shape]["gender"] >= 0.5 else "female"
+
+
+def reference_shape(state: BuildState, sex: str | None) -> str:
+    """The body a step builds on: the default one, or for organs of one sex the default
+    body if it is of that sex, else the first body of that sex."""
+    if sex is None or shape_sex(state.default_shape) == sex:
+        return state.default_shape
+    return next(s for s in state.shapes if shape_sex(s) == sex)
+
+
 def _need(step: str) -> None:
     for module in STEP_PACKAGES[step]:
         try:
@@ -154,14 +183,16 @@ def run_skeleton(state: BuildState, shapes: tuple[str, ...], progress: Progress)
     state.bone_joints = skeleton.joint_centres()
     for shape in shapes:
         data = state.shapes[shape]
-        fitted, _ = fit.fit_skeleton(state.bone_meshes, state.bone_joints, data.skin, data.joints)
+        fitted, _ = fit.fit_skeleton(
+            state.bone_meshes, state.bone_joints, data.skin, data.joints, data.landmarks
+        )
         data.structures.update(fitted)
         progress.step(f"skeleton: {shape}")
 
 
 # Catalog id → (scaffold organ, its named parts merged into the structure). Whole organs
 # whose parts are shown (the lungs by lobe, the heart by chamber) are left out, so no two
-# shown surfaces coincide.
+# shown surfaces coincide; each lung's pleural sac is derived from its lobes (pleura.py).
 ORGAN_PARTS = {
     "heart_left_ventricle": ("heart", ("left_ventricle_myocardium",)),
     "heart_right_ventricle": ("heart", ("right_ventricle_myocardium",)),
@@ -183,8 +214,19 @@ ORGAN_PARTS = {
     "trigeminal_nerve_l": ("trigeminal_nerve", ("trigeminal_nerve",)),
 }
 THORAX = ("heart", "lungs")
-GUT = ("esophagus", "stomach", "small_intestine", "colon", "bladder")
+GUT = ("esophagus", "stomach", "small_intestine", "colon")
+PELVIS = ("bladder",)
 HEAD = ("brainstem", "trigeminal_nerve")
+# What the uterus is placed clear of.
+PELVIC_NEIGHBOURS = (
+    "urinary_bladder",
+    "colon",
+    "small_intestine",
+    "hip_bone_l",
+    "hip_bone_r",
+    "sacrum",
+    "l5",
+)
 
 
 def _box_map(src_lo, src_hi, dst_lo, dst_hi) -> np.ndarray:
@@ -229,7 +271,7 @@ def organ_placements(bones: dict[str, trimesh.Trimesh], skin: trimesh.Trimesh, d
 
 
 def run_organs(state: BuildState, shapes: tuple[str, ...], progress: Progress) -> None:
-    from anatomy.pipeline import organs
+    from anatomy.pipeline import organs, pelvis, pleura
     from anatomy.pipeline.fit import contain, limb_axes
 
     ref = state.shapes[state.default_shape]
@@ -246,9 +288,13 @@ def run_organs(state: BuildState, shapes: tuple[str, ...], progress: Progress) -
     }
     bones = {k: ref.structures[k] for k in state.bone_meshes}
     maps = organ_placements(bones, ref.skin, default)
+    # The bladder sits behind the pubic symphysis of the fitted pelvis.
+    bladder = pelvis.bladder_transform(pelvis.pelvic_landmarks(bones))
+    maps["pelvis"] = bladder @ np.linalg.inv(organs.organ_transform("bladder"))
     group = {
         **dict.fromkeys(THORAX, "thorax"),
         **dict.fromkeys(GUT, "gut"),
+        **dict.fromkeys(PELVIS, "pelvis"),
         **dict.fromkeys(HEAD, "head"),
     }
     built: dict[str, np.ndarray] = {}
@@ -261,6 +307,18 @@ def run_organs(state: BuildState, shapes: tuple[str, ...], progress: Progress) -
     built["trigeminal_nerve_r"] = built["trigeminal_nerve_l"] * [-1.0, 1.0, 1.0]
     faces["trigeminal_nerve_r"] = faces["trigeminal_nerve_l"][:, ::-1]
     built = contain(built, ref.skin, limb_axes(ref.joints))
+    cage, inlet = pleura.rib_cage(bones), pleura.thoracic_inlet(bones)
+    sacs = {}
+    for side in ("l", "r"):
+        lobes = [
+            trimesh.Trimesh(v, faces[sid], process=False)
+            for sid, v in built.items()
+            if sid.startswith(f"lung_{side}_")
+        ]
+        sac = pleura.pleural_sac(lobes, cage, inlet, name=f"pleura_{side}")
+        sacs[f"pleura_{side}"] = np.asarray(sac.vertices)
+        faces[f"pleura_{side}"] = np.asarray(sac.faces)
+    built.update(contain(sacs, ref.skin, limb_axes(ref.joints)))
     for sid, v in built.items():
         ref.structures[sid] = trimesh.Trimesh(v, faces[sid], process=False)
     progress.step(f"organs: {state.default_shape}")
@@ -269,17 +327,12 @@ def run_organs(state: BuildState, shapes: tuple[str, ...], progress: Progress) -
 
 def run_schematic(state: BuildState, shapes: tuple[str, ...], progress: Progress) -> None:
     from anatomy.pipeline import schematic
-    from anatomy.pipeline.fit import SKIN_JOINTS, contain, limb_axes, skin_joint
+    from anatomy.pipeline.fit import contain, limb_axes
 
     ref = state.shapes[state.default_shape]
     bones = {k: ref.structures[k] for k in state.bone_meshes}
-    # The bones were fitted onto the skin's joints, so those are the skeleton's joints now.
-    joints = {
-        f"{name}_{side}": skin_joint(ref.joints, name, side)
-        for name in SKIN_JOINTS
-        for side in ("l", "r")
-    }
-    made = schematic.build_schematic(bones, joints)
+    every_body = [sid for sid in schematic.schematic_ids() if sid not in SEX_ORGANS]
+    made = schematic.build_schematic(bones, _skeleton_joints(ref), only=every_body)
     inside = contain(
         {sid: np.asarray(m.vertices) for sid, m in made.items()}, ref.skin, limb_axes(ref.joints)
     )
@@ -289,17 +342,77 @@ def run_schematic(state: BuildState, shapes: tuple[str, ...], progress: Progress
     _warp_to_other_shapes(state, shapes, list(made), progress, "schematic")
 
 
+def _skeleton_joints(data: ShapeData) -> dict[str, np.ndarray]:
+    """The fitted skeleton's joint centres: the bones were fitted onto the skin's joints."""
+    from anatomy.pipeline.fit import SKIN_JOINTS, skin_joint
+
+    return {
+        f"{name}_{side}": skin_joint(data.joints, name, side)
+        for name in SKIN_JOINTS
+        for side in ("l", "r")
+    }
+
+
+def _uterus(data: ShapeData, bones: dict[str, trimesh.Trimesh]) -> trimesh.Trimesh:
+    from anatomy.pipeline import organs, pelvis
+
+    parts = organs.organ_meshes("uterus")
+    pieces = [parts[name].mesh for name in pelvis.UTERUS_PARTS]
+    neighbours = [data.structures[k] for k in PELVIC_NEIGHBOURS if k in data.structures]
+    matrix = pelvis.place_uterus(
+        pieces, pelvis.pelvic_landmarks(bones), data.structures["urinary_bladder"], neighbours
+    )
+    mesh = trimesh.util.concatenate(pieces)
+    mesh.apply_transform(matrix)
+    return mesh
+
+
+def run_reproductive(state: BuildState, shapes: tuple[str, ...], progress: Progress) -> None:
+    """The uterus (scaffoldmaker) in female bodies, the prostate (schematic) in male ones:
+    each built on the reference body of its sex and warped into the others of that sex."""
+    from anatomy.pipeline import schematic
+    from anatomy.pipeline.fit import contain, limb_axes
+
+    for sex in SEXES:
+        members = tuple(s for s in shapes if shape_sex(s) == sex)
+        if not members:
+            continue
+        ref_shape = reference_shape(state, sex)
+        ref = state.shapes[ref_shape]
+        bones = {k: ref.structures[k] for k in state.bone_meshes}
+        if sex == "female":
+            made = {"uterus": _uterus(ref, bones)}
+        else:
+            made = schematic.build_schematic(bones, _skeleton_joints(ref), only=["prostate"])
+        inside = contain(
+            {sid: np.asarray(m.vertices) for sid, m in made.items()},
+            ref.skin,
+            limb_axes(ref.joints),
+        )
+        for sid, v in inside.items():
+            ref.structures[sid] = trimesh.Trimesh(v, made[sid].faces, process=False)
+        progress.step(f"reproductive: {ref_shape}")
+        _warp_to_other_shapes(state, members, list(made), progress, "reproductive", ref_shape)
+
+
 def _warp_to_other_shapes(
-    state: BuildState, shapes: tuple[str, ...], ids: list[str], progress: Progress, step: str
+    state: BuildState,
+    shapes: tuple[str, ...],
+    ids: list[str],
+    progress: Progress,
+    step: str,
+    ref_shape: str | None = None,
 ) -> None:
-    """Carry structures built on the default body into every other shape, then bring
-    anything the warp left poking out back under that shape's skin."""
+    """Carry structures built on the reference body (the default one unless told) into
+    every other shape, then bring anything the warp left poking out back under that
+    shape's skin."""
     from anatomy.pipeline.fit import ShapeWarp, contain, limb_axes
 
-    ref = state.shapes[state.default_shape]
+    ref_shape = ref_shape or state.default_shape
+    ref = state.shapes[ref_shape]
     bone_ids = sorted(state.bone_meshes)
     for shape in shapes:
-        if shape == state.default_shape:
+        if shape == ref_shape:
             continue
         data = state.shapes[shape]
         src = np.vstack([ref.skin.vertices, *[ref.structures[b].vertices[::4] for b in bone_ids]])
@@ -318,6 +431,7 @@ STEP_RUNNERS: dict[str, Callable[[BuildState, tuple[str, ...], Progress], None]]
     "skeleton": run_skeleton,
     "organs": run_organs,
     "schematic": run_schematic,
+    "reproductive": run_reproductive,
 }
 
 
@@ -330,22 +444,30 @@ def _write_outputs(
     owners: dict[str, str],
     fingerprints: dict[str, str],
 ) -> dict:
-    default = state.shapes[state.default_shape]
-    files = []
+    # Files every body loads (key None) and those only one sex loads.
+    files: dict[str | None, list[str]] = {None: [], **{sex: [] for sex in SEXES}}
     for step in steps:
         ids = [sid for sid, owner in owners.items() if owner == step]
-        structures = [
-            StructureMesh(
-                sid,
-                np.asarray(default.structures[sid].vertices, np.float32),
-                np.asarray(default.structures[sid].faces, np.uint32),
-                _extras(catalog, sid),
-            )
-            for sid in ids
-        ]
-        name = f"{step}.glb"
-        write_glb(out_dir / name, structures, {"step": step, "fingerprint": fingerprints[step]})
-        files.append(name)
+        for sex in (None, *SEXES):
+            group = [sid for sid in ids if SEX_ORGANS.get(sid) == sex]
+            if not group:
+                continue
+            source = state.shapes[reference_shape(state, sex)]
+            structures = [
+                StructureMesh(
+                    sid,
+                    np.asarray(source.structures[sid].vertices, np.float32),
+                    np.asarray(source.structures[sid].faces, np.uint32),
+                    _extras(catalog, sid),
+                )
+                for sid in group
+            ]
+            name = f"{step}.glb" if sex is None else f"{step}_{sex}.glb"
+            extras = {"step": step, "fingerprint": fingerprints[step]}
+            if sex is not None:
+                extras["sex"] = sex
+            write_glb(out_dir / name, structures, extras)
+            files[sex].append(name)
     manifest = {
         "default_shape": state.default_shape,
         "frame": "metres, Z up, soles at z = 0, facing -Y, subject's left +X",
@@ -355,7 +477,7 @@ def _write_outputs(
     (out_dir / "shapes").mkdir(parents=True, exist_ok=True)
     for shape, data in state.shapes.items():
         entry = {
-            "files": files,
+            "files": files[None] + files[shape_sex(shape)],
             "landmarks": {k: np.round(v, 5).tolist() for k, v in sorted(data.landmarks.items())},
             "height_m": round(float(data.skin.bounds[1][2]), 4),
         }
@@ -425,9 +547,12 @@ def build(
     progress = Progress(len(steps) * len(shapes), stream)
     owners: dict[str, str] = {}
     for step in steps:
-        before = set(state.shapes[state.default_shape].structures) if state.shapes else set()
+        before = {shape: set(data.structures) for shape, data in state.shapes.items()}
         STEP_RUNNERS[step](state, shapes, progress)
-        for sid in set(state.shapes[state.default_shape].structures) - before:
+        made = set()
+        for shape, data in state.shapes.items():
+            made |= set(data.structures) - before.get(shape, set())
+        for sid in sorted(made):
             if sid not in catalog.structures:
                 raise AnatomyError(
                     f"the {step} step made {sid!r}, which the structure catalog lacks",

@@ -1,10 +1,12 @@
 """Fitting the skeleton into a body shape: one similarity transform (rotation, uniform
 scale, translation) per body segment, taken from corresponding joint centres.
 
-The trunk (skull, spine, ribs, pelvis, shoulder girdle) is fitted to the hips and
-shoulders together; each limb segment is swung and scaled so that its proximal and
-distal joints land on the body's; hands and feet follow the segment above them.
-Structures other than bones follow the segment they lie in.
+The trunk (spine, ribs, pelvis, shoulder girdle) is fitted to the hips and shoulders
+together; each limb segment is swung and scaled so that its proximal and distal joints
+land on the body's; hands and feet follow the segment above them. The skull and jaw are
+fitted as one upright unit to the head's landmarks (eyes, vault, chin, mastoids), the
+neck sharing out the difference. Structures other than bones follow the segment they lie
+in.
 """
 
 from __future__ import annotations
@@ -250,36 +252,183 @@ CONTAIN_FALLOFF = 0.02  # metres over which a push fades into the rest of the bo
 
 
 HEAD_BONES = ("skull", "mandible")
-# Soft tissue over the skull: scalp on the vault, the face's thicker cover in front.
-SCALP = np.array([0.006, 0.007, 0.006])  # x, y, z half-margins (m)
+# Soft tissue over the head's bony landmarks (m), adult averages of facial and scalp
+# tissue-depth tables: scalp at the vertex, the back and the sides of the vault, glabella,
+# the chin (pogonion), over the mastoid process behind the ear.
+TISSUE = {
+    "vertex": 0.006,
+    "glabella": 0.006,
+    "back": 0.007,
+    "side": 0.006,
+    "chin": 0.011,
+    "mastoid": 0.012,
+}
+# How much each landmark counts in the head's fit: height and depth (y, z) from the vault's
+# top, front and back, the eyes and the chin; width (x) from the vault's sides, the eyes
+# and the mastoids. The chin and mastoids, whose skin depth varies more, count less.
+HEAD_FIT_DEPTH = {"vertex": (0, 1), "glabella": (1, 0.5), "back": (1, 0), "chin": (0.5, 0.5)}
+HEAD_FIT_DEPTH |= {"eye_l": (0, 1), "eye_r": (0, 1)}
+HEAD_FIT_WIDTH = {"side_l": 1, "side_r": 1, "eye_l": 1, "eye_r": 1}
+HEAD_FIT_WIDTH |= {"mastoid_l": 0.5, "mastoid_r": 0.5}
+HEAD_SCALE = (0.8, 1.35)  # MyoSuite's skull is small beside an average adult head
+# MakeHuman heads are longer and narrower than MyoSuite's round skull (cephalic index 83):
+# the width may follow them this far apart from the length.
+HEAD_WIDTH_RATIO = (0.85, 1.05)
+
+
+def _extreme(points: np.ndarray, direction, mask=None) -> np.ndarray:
+    p = points if mask is None else points[mask]
+    return p[int(np.argmax(p @ np.asarray(direction, float)))].copy()
+
+
+def bone_head_landmarks(
+    skull_mesh: trimesh.Trimesh, mandible_mesh: trimesh.Trimesh
+) -> dict[str, np.ndarray]:
+    """Points of an upright skull and jaw (the MedVR frame) that the skin shows: vertex,
+    glabella, back of the vault (opisthocranion), sides of the vault (euryon), chin,
+    mastoid tips, orbits."""
+    from anatomy.pipeline.schematic import orbit_centre
+
+    skull = np.asarray(skull_mesh.vertices, float)
+    mandible = np.asarray(mandible_mesh.vertices, float)
+    lo, hi = skull.min(axis=0), skull.max(axis=0)
+    mid_x, half_x = (lo[0] + hi[0]) / 2, (hi[0] - lo[0]) / 2
+    height = hi[2] - lo[2]
+    midline = np.abs(skull[:, 0] - mid_x) < 0.01
+    out = {
+        "vertex": _extreme(skull, (0, 0, 1)),
+        # the brow's front, above the nasal bones
+        "glabella": _extreme(skull, (0, -1, 0), midline & (skull[:, 2] > lo[2] + 0.5 * height)),
+        "back": _extreme(skull, (0, 1, 0), midline),
+        "chin": _extreme(mandible, (0, -1, -0.5), np.abs(mandible[:, 0] - mid_x) < 0.01),
+    }
+    behind = skull[:, 1] > (lo[1] + hi[1]) / 2 - 0.01
+    orbit_band = (lo[2] + 0.265 * height, lo[2] + 0.545 * height)
+    right = orbit_centre(skull_mesh, orbit_band)
+    for side, sign in (("l", 1.0), ("r", -1.0)):
+        lateral = sign * (skull[:, 0] - mid_x) > 0.5 * half_x
+        out[f"side_{side}"] = _extreme(skull, (sign, 0, 0))
+        out[f"mastoid_{side}"] = _extreme(skull, (0, 0, -1), lateral & behind)
+        out[f"eye_{side}"] = np.array([mid_x + sign * (mid_x - right[0]), right[1], right[2]])
+    return out
+
+
+def skin_head_landmarks(
+    skin: trimesh.Trimesh,
+    skin_joints: dict[str, np.ndarray],
+    landmarks: dict[str, np.ndarray],
+    side_at: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Where the skin says those points are: each skin landmark moved in by the tissue over
+    it; the eyes' centres (the orbits' middle) from MakeHuman's eye joints; the vault's
+    sides where the skin is widest within 1 cm of the height of ``side_at`` (the skull's
+    widest point once fitted in height and depth; skipped when None)."""
+    v = np.asarray(skin.vertices)
+    vertex = np.asarray(landmarks["vertex"], float)
+    glabella = np.asarray(landmarks["glabella"], float)
+    jaw = np.asarray(skin_joints["jaw"], float)
+    mastoid_z = (landmarks["mastoid_l"][2] + landmarks["mastoid_r"][2]) / 2
+    midline = np.abs(v[:, 0]) < 0.004
+    back = _extreme(v, (0, 1, 0), midline & (v[:, 2] > mastoid_z + 0.02) & (v[:, 2] < vertex[2]))
+    # MakeHuman's jaw joint lies in the chin, at its height
+    chin = _extreme(v, (0, -1, -0.5), midline & (np.abs(v[:, 2] - jaw[2]) < 0.012))
+    out = {
+        "vertex": vertex - [0.0, 0.0, TISSUE["vertex"]],
+        "glabella": glabella + [0.0, TISSUE["glabella"], 0.0],
+        "back": back - [0.0, TISSUE["back"], 0.0],
+        "chin": chin + [0.0, TISSUE["chin"], 0.0],
+        "eye_l": np.asarray(skin_joints["l-eye"], float),
+        "eye_r": np.asarray(skin_joints["r-eye"], float),
+    }
+    head = (np.abs(v[:, 0]) < 0.13) & (v[:, 2] > mastoid_z)
+    for side, sign in (("l", 1.0), ("r", -1.0)):
+        m = np.asarray(landmarks[f"mastoid_{side}"], float)
+        out[f"mastoid_{side}"] = m - [sign * TISSUE["mastoid"], 0.0, 0.0]
+        if side_at is not None:
+            band = head & (np.abs(v[:, 2] - side_at[2]) < 0.01)
+            out[f"side_{side}"] = _extreme(v, (sign, 0, 0), band) - [sign * TISSUE["side"], 0, 0]
+    return out
+
+
+def _weighted_scale(bone, target, weights, bounds) -> tuple[float, np.ndarray]:
+    """Scale s (kept within ``bounds``) and shift c minimising sum w (s b + c - t)^2 over
+    the given coordinates (columns): for any s, c is the weighted mean of t - s b."""
+    b, t, w = (np.asarray(a, float) for a in (bone, target, weights))
+    wsum = w.sum(axis=0)
+    b_mean, t_mean = (w * b).sum(axis=0) / wsum, (w * t).sum(axis=0) / wsum
+    db, dt = b - b_mean, t - t_mean
+    s = float(np.clip((w * db * dt).sum() / (w * db * db).sum(), *bounds))
+    return s, t_mean - s * b_mean
 
 
 def head_transform(
-    fitted: dict[str, np.ndarray], skin: trimesh.Trimesh, skin_joints: dict[str, np.ndarray]
+    skull: trimesh.Trimesh,
+    mandible: trimesh.Trimesh,
+    skin: trimesh.Trimesh,
+    skin_joints: dict[str, np.ndarray],
+    landmarks: dict[str, np.ndarray],
 ) -> np.ndarray:
-    """4×4 scaling the skull and jaw about their centre so they fit the head's skin with
-    room for the scalp, and centring them in it (heads differ more than trunks do)."""
-    bone = np.vstack([fitted[b] for b in HEAD_BONES if b in fitted])
-    neck = np.asarray(skin_joints["neck"], float)
-    v = skin.vertices
-    # The head: skin above the neck joint and within a head's width of the midline.
-    head = v[(v[:, 2] > neck[2] + 0.06) & (np.abs(v[:, 0]) < 0.11)]
-    lo, hi = head.min(axis=0), head.max(axis=0)
-    b_lo, b_hi = bone.min(axis=0), bone.max(axis=0)
-    b_lo[2] = max(b_lo[2], lo[2])  # the jaw hangs below the cut; size by the vault
-    room = (hi - lo) - 2 * SCALP
-    # Width and depth decide: the vertical extent is cut at the neck. MyoSuite's skull is
-    # small beside an average adult head, so it may grow as well as shrink.
-    # A head is no box: its widest and deepest places lie at different heights.
-    scale = float(np.clip(0.9 * np.min(room[:2] / (b_hi - b_lo)[:2]), 0.8, 1.35))
-    centre_bone = (b_lo + b_hi) / 2
-    target = np.array(
-        [0.0, (lo[1] + hi[1]) / 2, hi[2] - SCALP[2] - scale * (b_hi[2] - centre_bone[2])]
+    """4×4 fitting the skull and jaw (source meshes, upright as in MyoSuite) into the
+    head as one unit, without turning it: the head keeps MyoSuite's upright pitch
+    (Frankfurt plane level) whatever the trunk's fit leans.
+
+    Height and depth share one scale, fitted (weighted least squares) to the vault's top,
+    front and back, the eyes and the chin; the width its own, within ``HEAD_WIDTH_RATIO``
+    of it, fitted to the vault's sides, the eyes and the mastoids."""
+    bone = bone_head_landmarks(skull, mandible)
+    target = skin_head_landmarks(skin, skin_joints, landmarks)
+    names = list(HEAD_FIT_DEPTH)
+    s, (ty, tz) = _weighted_scale(
+        [bone[n][1:] for n in names],
+        [target[n][1:] for n in names],
+        list(HEAD_FIT_DEPTH.values()),
+        HEAD_SCALE,
     )
-    m = np.eye(4)
-    m[:3, :3] *= scale
-    m[:3, 3] = target - scale * centre_bone
+    widest = np.array([0.0, s * bone["side_l"][1] + ty, s * bone["side_l"][2] + tz])
+    target = skin_head_landmarks(skin, skin_joints, landmarks, side_at=widest)
+    names = list(HEAD_FIT_WIDTH)
+    sx, (tx,) = _weighted_scale(
+        [bone[n][:1] for n in names],
+        [target[n][:1] for n in names],
+        [[w] for w in HEAD_FIT_WIDTH.values()],
+        s * np.array(HEAD_WIDTH_RATIO),
+    )
+    m = np.diag([sx, s, s, 1.0])
+    m[:3, 3] = [tx, ty, tz]
     return m
+
+
+MOUTH_SEAL = 0.004  # closing radius that shuts the lips' slit (and the nostrils)
+EYEBALL = 0.0125  # MakeHuman's eyes are meshes of their own, in sockets of the skin
+HEAD_PITCH = 0.002  # voxel edge of the sealed head
+
+
+def sealed_head(skin: trimesh.Trimesh, skin_joints: dict[str, np.ndarray]) -> trimesh.Trimesh:
+    """The head and upper neck as a solid without the mouth's inside or the eye sockets:
+    MakeHuman's skin runs in between the lips to line the mouth, where the teeth and jaws
+    belong, and around the eyeballs, which the orbits hold. The skin is voxelised, closed
+    over the lips and nostrils, its hollows and the eyeballs filled, and meshed again."""
+    from scipy.ndimage import binary_fill_holes, distance_transform_edt
+
+    from anatomy.pipeline.schematic import mesh_field, occupancy, signed_distance_to
+
+    neck = np.asarray(skin_joints["neck"], float)
+    v = np.asarray(skin.vertices)
+    head = v[(v[:, 2] > neck[2] - 0.04) & (np.abs(v[:, 0]) < 0.13)]
+    pitch = HEAD_PITCH
+
+    def field(grid, points):
+        inside = occupancy(skin, grid)
+        for eye in ("l-eye", "r-eye"):
+            centre = np.asarray(skin_joints[eye], float)
+            inside |= np.linalg.norm(points - centre, axis=-1) <= EYEBALL
+        grown = distance_transform_edt(~inside) * pitch <= MOUTH_SEAL
+        closed = (distance_transform_edt(grown) * pitch > MOUTH_SEAL) | inside
+        return signed_distance_to(binary_fill_holes(closed), pitch)
+
+    lo, hi = head.min(axis=0), head.max(axis=0)
+    # not decimated: a decimated shell may open, and it is only measured against
+    return mesh_field(field, lo, hi, pitch, 10**7, smoothing=0, name="sealed head")
 
 
 def fit_skeleton(
@@ -287,29 +436,46 @@ def fit_skeleton(
     bone_joints: dict[str, np.ndarray],
     skin: trimesh.Trimesh,
     skin_joints: dict[str, np.ndarray],
+    landmarks: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, trimesh.Trimesh], dict[str, np.ndarray]]:
     """Bones fitted into ``skin``: per-bone similarity transforms, then any part still
-    outside pushed under the skin with a smooth falloff. Returns (meshes, transforms)."""
+    outside pushed under the skin with a smooth falloff. Returns (meshes, transforms).
+
+    The skull and jaw are fitted as one upright unit to the head's landmarks
+    (``head_transform``; ``landmarks`` as from ``anatomy.landmarks.compute_landmarks``,
+    computed here when not given) and kept under a skin whose mouth is closed."""
     segments = segment_transforms(bone_joints, skin_joints)
     transforms = {bid: segments[bone_segment(bid)] for bid in bones}
     vertices = {bid: np.asarray(m.vertices, float) for bid, m in bones.items()}
     transforms.update(hand_and_foot_transforms(vertices, bone_joints, skin_joints, segments))
     fitted = {bid: apply(transforms[bid], vertices[bid]) for bid in bones}
-    head = head_transform(fitted, skin, skin_joints)
-    for bid in HEAD_BONES:
-        if bid in fitted:
-            fitted[bid] = apply(head, fitted[bid])
-            transforms[bid] = head @ transforms[bid]
-    # The neck follows: each cervical vertebra takes a share of the head's move, the
-    # atlas most and C7 least, so the column stays continuous from the trunk to the skull.
-    for k in range(1, 8):
-        bid = f"c{k}"
-        if bid in fitted:
-            w = (8 - k) / 8
-            blend = (1 - w) * np.eye(4) + w * head
-            fitted[bid] = apply(blend, fitted[bid])
-            transforms[bid] = blend @ transforms[bid]
-    fitted = contain(fitted, skin, limb_axes(skin_joints))
+    head_ids = [b for b in HEAD_BONES if b in bones]
+    if len(head_ids) == len(HEAD_BONES):
+        if landmarks is None:
+            from anatomy.landmarks import compute_landmarks
+
+            landmarks = compute_landmarks(skin, skin_joints)
+        head = head_transform(bones["skull"], bones["mandible"], skin, skin_joints, landmarks)
+        # The head's move from where the trunk's fit put it, shared out down the neck.
+        moved = head @ np.linalg.inv(transforms["skull"])
+        for bid in HEAD_BONES:
+            fitted[bid] = apply(head, vertices[bid])
+            transforms[bid] = head
+        # The neck follows: each cervical vertebra takes a share of the head's move, the
+        # atlas most and C7 least, so the column stays continuous from the trunk to the skull.
+        for k in range(1, 8):
+            bid = f"c{k}"
+            if bid in fitted:
+                w = (8 - k) / 8
+                blend = (1 - w) * np.eye(4) + w * moved
+                fitted[bid] = apply(blend, fitted[bid])
+                transforms[bid] = blend @ transforms[bid]
+    axes = limb_axes(skin_joints)
+    rest = {bid: v for bid, v in fitted.items() if bid not in HEAD_BONES}
+    fitted = contain(rest, skin, axes)
+    if head_ids:
+        head_bones = {bid: apply(transforms[bid], vertices[bid]) for bid in head_ids}
+        fitted.update(contain(head_bones, sealed_head(skin, skin_joints), axes))
     meshes = {bid: trimesh.Trimesh(fitted[bid], bones[bid].faces, process=False) for bid in bones}
     return meshes, transforms
 
@@ -342,6 +508,27 @@ def _toward_axis(points: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.n
 
 
 PUSH_STEPS = np.array([0.002, 0.004, 0.007, 0.01, 0.015, 0.02, 0.03, 0.045, 0.06])
+# Directions a point said to lie outside is checked along (not along any axis or the
+# direction trimesh's own test uses, so that none runs along the skin's grid of edges).
+RECHECK_RAYS = np.array([[0.31, -0.52, 0.79], [-0.67, 0.21, -0.71], [0.58, 0.74, -0.34]])
+
+
+def skin_depth(skin: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
+    """Signed distance to the skin, > 0 inside. trimesh signs it by the parity of one ray's
+    crossings, which a ray grazing an edge miscounts (a point deep in the chest was once
+    called 7 cm outside): a point called outside is asked again along three other rays
+    and stays outside only if most of them agree."""
+    points = np.asarray(points, float)
+    depth = trimesh.proximity.signed_distance(skin, points)
+    out = np.flatnonzero(depth < 0)
+    if len(out):
+        votes = np.zeros(len(out), dtype=int)
+        for direction in RECHECK_RAYS / np.linalg.norm(RECHECK_RAYS, axis=1, keepdims=True):
+            rays = np.tile(direction, (len(out), 1))
+            _, hit_ray, _ = skin.ray.intersects_location(points[out], rays, multiple_hits=True)
+            votes += np.bincount(hit_ray, minlength=len(out)) % 2
+        depth[out[votes >= 2]] *= -1
+    return depth
 
 
 def contain(
@@ -360,7 +547,7 @@ def contain(
     for _ in range(rounds):
         moved = False
         for bid, v in out.items():
-            depth = trimesh.proximity.signed_distance(skin, v)  # > 0 inside
+            depth = skin_depth(skin, v)  # > 0 inside
             shallow = depth < CONTAIN_MARGIN
             if not shallow.any():
                 continue
@@ -370,7 +557,7 @@ def contain(
             _, _, tri = trimesh.proximity.closest_point(skin, p)
             ways = np.stack([_toward_axis(p, *axes[bone_segment(bid)]), -skin.face_normals[tri]])
             candidates = p[None, None] + PUSH_STEPS[None, :, None, None] * ways[:, None]
-            depths = trimesh.proximity.signed_distance(skin, candidates.reshape(-1, 3))
+            depths = skin_depth(skin, candidates.reshape(-1, 3))
             depths = depths.reshape(2 * len(PUSH_STEPS), -1)
             steps = np.tile(PUSH_STEPS, 2)[:, None]
             # The shortest step of either way that buries the vertex (the axis wins a tie);

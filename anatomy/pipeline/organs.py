@@ -309,8 +309,9 @@ ORGANS: dict[str, OrganSpec] = {
                 0.15,
                 (0.0, 0.6, -0.8),
                 _ANTERIOR,
-                note="female bodies only: anteverted uterus over the bladder, cervix and "
-                "vagina running down and back toward the perineum",
+                note="female bodies only: anteverted uterus over the bladder, the cervix "
+                "pointing down and back toward the sacrum (the build places the fundus and "
+                "body on each pelvis: pelvis.place_uterus)",
             ),
             samples=2,
             max_part_triangles=4000,

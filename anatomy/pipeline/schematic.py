@@ -1791,36 +1791,43 @@ HEAD_BONES = ("skull", "mandible")  # turned together to set the head upright
 SKULL_LENGTH = 0.169  # myo-sim's skull, glabella to the back: head sizes scale from it
 
 
-def _orbit_centre(body: Body) -> np.ndarray:
-    """The right orbit: the deepest local recess of the skull's front (depth against its
-    surroundings, so the face's backward curve to the sides does not count) in the band
-    between the zygomatic arch and the brow, read off a front depth map of the skull."""
+def orbit_centre(skull: trimesh.Trimesh, band: tuple[float, float]) -> np.ndarray:
+    """The right orbit of an upright skull: the deepest local recess of its front (depth
+    against its surroundings, so the face's backward curve to the sides does not count)
+    between the heights ``band`` (the zygomatic arch to the brow), read off a front depth
+    map; returns (x, the recess' front y, z)."""
     from scipy.ndimage import uniform_filter
+
+    lo, hi = np.asarray(skull.bounds)
+    grid = Grid.around(lo, hi, 0.002, pad=1)
+    inside = occupancy(skull, grid)
+    xs, ys, zs = grid.axes()
+    has = inside.any(axis=1)
+    first = np.where(has, ys[np.argmax(inside, axis=1)], np.nan)  # (nx, nz)
+    first = np.where(has, first, np.nanmax(first))
+    surroundings = uniform_filter(first, size=17, mode="nearest")  # 3.4 cm
+    recess = uniform_filter(first - surroundings, size=5, mode="nearest")
+    mid_x, half_x = 0.5 * (lo[0] + hi[0]), 0.5 * (hi[0] - lo[0])
+    mx = (xs < mid_x - 0.3 * half_x) & (xs > mid_x - 0.75 * half_x)
+    mz = (zs > band[0]) & (zs < band[1])
+    region = recess[np.ix_(mx, mz)]
+    weight = np.clip(region - 0.3 * region.max(), 0, None)  # the orbit's hollow
+    if weight.sum() <= 0:
+        weight = (region >= region.max()).astype(float)
+    gx, gz = np.meshgrid(xs[mx], zs[mz], indexing="ij")
+    x, z = (weight * gx).sum() / weight.sum(), (weight * gz).sum() / weight.sum()
+    front = float(np.min(first[np.ix_(mx, mz)]))
+    return np.array([x, front, z])
+
+
+def _orbit_centre(body: Body) -> np.ndarray:
+    """The right orbit, between the zygomatic arch and the brow (``orbit_centre``)."""
 
     def make():
         a = body.a
-        lo, hi = a["skull_lo"], a["skull_hi"]
-        grid = Grid.around(lo, hi, 0.002, pad=1)
-        inside = occupancy(body.bones["skull"], grid)
-        xs, ys, zs = grid.axes()
-        has = inside.any(axis=1)
-        first = np.where(has, ys[np.argmax(inside, axis=1)], np.nan)  # (nx, nz)
-        first = np.where(has, first, np.nanmax(first))
-        surroundings = uniform_filter(first, size=17, mode="nearest")  # 3.4 cm
-        recess = uniform_filter(first - surroundings, size=5, mode="nearest")
-        mid_x, half_x = 0.5 * (lo[0] + hi[0]), 0.5 * (hi[0] - lo[0])
         z0 = a["zygomatic_arch"][2]
-        z1 = z0 + 0.28 * (hi[2] - lo[2])
-        mx = (xs < mid_x - 0.3 * half_x) & (xs > mid_x - 0.75 * half_x)
-        mz = (zs > z0) & (zs < z1)
-        region = recess[np.ix_(mx, mz)]
-        weight = np.clip(region - 0.3 * region.max(), 0, None)  # the orbit's hollow
-        if weight.sum() <= 0:
-            weight = (region >= region.max()).astype(float)
-        gx, gz = np.meshgrid(xs[mx], zs[mz], indexing="ij")
-        x, z = (weight * gx).sum() / weight.sum(), (weight * gz).sum() / weight.sum()
-        front = float(np.min(first[np.ix_(mx, mz)]))
-        return np.array([x, front, z])
+        z1 = z0 + 0.28 * (a["skull_hi"][2] - a["skull_lo"][2])
+        return orbit_centre(body.bones["skull"], (z0, z1))
 
     return body.cached("orbit", make)
 
@@ -2009,6 +2016,41 @@ def _thyroid(body: Body) -> trimesh.Trimesh:
     lo = np.array([-0.035, centre_y - 0.03, bottom - 0.02])
     hi = np.array([0.035, centre_y + 0.03, top + 0.02])
     return mesh_field(field, lo, hi, 0.0015, SMALL_ORGAN_FACES, name="thyroid_gland")
+
+
+PROSTATE_LENGTH = 0.03  # base to apex
+PROSTATE_APEX = np.array([0.0, 0.02, -0.012])  # from the symphysis' lower border
+
+
+def _prostate(body: Body) -> trimesh.Trimesh:
+    """A chestnut about 3.6 cm across, 3.5 cm from base to apex and 2.8 cm deep (17 mL):
+    the base under the bladder neck (placed by ``pelvis.bladder_targets``, as the
+    bladder is), the apex down toward the pelvic floor behind the symphysis' lower border."""
+    from anatomy.pipeline.pelvis import bladder_targets, pelvic_landmarks
+
+    pelvis = pelvic_landmarks(body.bones)
+    neck, _ = bladder_targets(pelvis)
+    apex = pelvis.symphysis_low * [0.0, 1.0, 1.0] + PROSTATE_APEX
+    axis = _unit(apex - neck)
+    base = neck + 0.002 * axis
+    front = _unit(np.cross(X, axis))
+    if front[1] > 0:
+        front = -front
+    axes = np.stack([X, axis, front])
+    upper = base + 0.4 * PROSTATE_LENGTH * axis
+    lower = base + 0.72 * PROSTATE_LENGTH * axis
+
+    def field(grid, p):
+        d = smooth_min(
+            ellipsoid(p, upper, (0.021, 0.015, 0.0135), axes),
+            ellipsoid(p, lower, (0.014, 0.011, 0.0115), axes),
+            0.006,
+        )
+        return np.maximum(d, 0.001 - body.bone_field(grid))
+
+    lo = np.minimum(base, apex) - 0.03
+    hi = np.maximum(base, apex) + 0.03
+    return mesh_field(field, lo, hi, 0.0012, SMALL_ORGAN_FACES, name="prostate")
 
 
 def _ureter(body: Body, side: str) -> trimesh.Trimesh:
@@ -3206,6 +3248,7 @@ def build_schematic(
         "kidney_r": lambda b: _kidney(b, "r"),
         "ureter_l": lambda b: _ureter(b, "l"),
         "ureter_r": lambda b: _ureter(b, "r"),
+        "prostate": _prostate,
     }
     for name, make in organs.items():
         if wants(name):

@@ -278,6 +278,24 @@ def test_uterus_is_marked_female_only(catalog):
     assert "female" in uterus.description.en.lower()
 
 
+def test_prostate_is_marked_male_only(catalog):
+    prostate = catalog["prostate"]
+    assert prostate.system == "reproductive" and prostate.region == "pelvis"
+    assert "仅在男性" in prostate.description.zh
+    assert "male bodies only" in prostate.description.en
+
+
+def test_pleural_sacs_replace_the_whole_lungs_and_say_how_they_are_derived(catalog):
+    assert not {"lung_l", "lung_r"} & set(catalog.structures)
+    for side in "lr":
+        pleura = catalog[f"pleura_{side}"]
+        assert pleura.system == "respiratory" and pleura.region == "thorax"
+        assert not pleura.schematic
+        assert "derived by MedVR" in pleura.source and "3 mm" in pleura.source
+        assert "Derived by MedVR" in pleura.description.en and "MedVR" in pleura.description.zh
+        assert "气胸" in pleura.description.zh and "pneumothorax" in pleura.description.en
+
+
 def test_fma_ids_are_well_formed(catalog):
     fma = [s.fma for s in catalog.structures.values() if s.fma is not None]
     assert fma and all(re.fullmatch(r"FMA:\d+", f) for f in fma), fma

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 import pytest
+import trimesh
 
 from anatomy.errors import AnatomyError
 from anatomy.pipeline import organs
@@ -198,3 +199,25 @@ def test_all_organs_fit_the_triangle_budget():
         if part.dimension == 3
     )
     assert total < TRIANGLE_BUDGET
+
+
+def test_pleural_sac_wraps_the_lobes_bridges_the_fissure_and_stops_at_the_ribs():
+    pytest.importorskip("skimage", reason="the pleura is meshed with scikit-image")
+    from anatomy.pipeline import pleura
+
+    upper = trimesh.creation.icosphere(3, radius=0.05).apply_translation([0.07, 0.05, 1.36])
+    lower = trimesh.creation.icosphere(3, radius=0.05).apply_translation([0.07, 0.05, 1.255])
+    cage = trimesh.creation.box(bounds=[[-0.13, -0.1, 1.1], [0.118, 0.2, 1.38]])
+    inlet = (np.array([0.0, 0.0, 1.38]), np.array([0.0, 0.0, 1.0]))
+    sac = pleura.pleural_sac([upper, lower], [cage], inlet)
+    assert sac.is_watertight and sac.volume > 0 and len(sac.faces) <= pleura.FACES
+    lobes = np.vstack([upper.vertices, lower.vertices])
+    depth = trimesh.proximity.signed_distance(sac, lobes)
+    assert depth.min() > -0.001
+    assert sac.contains([[0.07, 0.05, 1.3075]]).all(), "the fissure between lobes is closed"
+    below = sac.vertices[sac.vertices[:, 2] < 1.37]
+    # grown about 3 mm, but cut at the ribs' outer surface (x = 0.118) to 1 mm off a lobe
+    assert below[:, 0].max() < 0.1215
+    assert below[:, 0].min() == pytest.approx(0.02 - pleura.GAP, abs=0.0015)
+    # above the inlet the cervical pleura domes over the apex unclipped
+    assert sac.vertices[:, 2].max() == pytest.approx(1.41 + pleura.GAP, abs=0.0015)

@@ -175,6 +175,7 @@ def test_organ_sizes_are_adult(built):
     assert 20 <= built["pancreas"].volume * 1e6 <= 120
     assert 20 <= built["gallbladder"].volume * 1e6 <= 80
     assert 10 <= built["thyroid_gland"].volume * 1e6 <= 40
+    assert 15 <= built["prostate"].volume * 1e6 <= 30
     assert 700 <= built["cerebrum"].volume * 1e6 <= 1400
     assert 70 <= built["cerebellum"].volume * 1e6 <= 200
 
@@ -221,6 +222,15 @@ def test_organs_lie_where_the_atlases_put_them(built, bones):
     assert c["thyroid_gland"][1] < c["trachea"][1] < bones["t2"].centroid[1]
     assert c["aorta_thoracic"][0] > 0  # descending left of the vertebral bodies
     assert c["inferior_vena_cava"][0] < 0 < c["aorta_abdominal"][0] + 0.01
+    # the prostate under the bladder neck, behind the pubic symphysis
+    from anatomy.pipeline.pelvis import bladder_targets, pelvic_landmarks
+
+    pelvis = pelvic_landmarks(bones)
+    neck, _ = bladder_targets(pelvis)
+    prostate = built["prostate"]
+    assert abs(prostate.bounds[1][2] - neck[2]) < 0.004  # its base holds the neck
+    assert c["prostate"][1] > pelvis.symphysis_back[1] and abs(c["prostate"][0]) < 0.003
+    assert pelvis.symphysis_low[2] - 0.03 < c["prostate"][2] < pelvis.symphysis_top[2]
 
 
 def test_limb_vessels_and_nerves_lie_on_the_right_side_of_the_bones(built, bones):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -289,3 +290,36 @@ def test_bones_are_the_stl_files_moved_rigidly(sources):
 def test_an_unknown_pose_is_an_anatomy_error(sources):
     with pytest.raises(AnatomyError, match="unknown skeleton pose 'sitting'"):
         skeleton.extract_bones(pose="sitting")
+
+
+# --- the head fitted into the committed bodies ---------------------------------------------
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "anatomy"
+
+
+def _polar_rotation(linear: np.ndarray) -> np.ndarray:
+    u, _, vt = np.linalg.svd(linear)
+    return u @ vt
+
+
+def test_the_fitted_head_is_myo_sims_upright_and_barely_pushed(sources):
+    """In every body the skull and jaw are one affine copy of myo-sim's (scaled, moved,
+    not turned: its upright pitch kept) with only small pushes under the skin."""
+    from anatomy.body_model import load_body, read_manifest
+    from anatomy.pipeline.build import SKELETON_FACES
+
+    source = skeleton.extract_bones(max_total_faces=SKELETON_FACES)
+    src = np.vstack([source["skull"].vertices, source["mandible"].vertices])
+    n = len(source["skull"].vertices)
+    design = np.hstack([src, np.ones((len(src), 1))])
+    for shape in read_manifest(ASSETS)["shapes"]:
+        body = load_body(ASSETS, shape)
+        dst = np.vstack([body.structures["skull"].vertices, body.structures["mandible"].vertices])
+        solution, *_ = np.linalg.lstsq(design, dst, rcond=None)
+        rotation = _polar_rotation(solution[:3].T)
+        turned = np.degrees(np.arccos(np.clip((np.trace(rotation) - 1) / 2, -1, 1)))
+        assert turned < 0.5, f"{shape}: head turned {turned:.2f} degrees from myo-sim's"
+        push = np.linalg.norm(design @ solution - dst, axis=1) * 1000  # mm
+        skull, jaw = push[:n], push[n:]
+        assert np.percentile(skull, 95) < 2.5 and skull.max() < 10, (shape, skull.max())
+        assert np.percentile(jaw, 95) < 4.0 and jaw.max() < 10, (shape, jaw.max())

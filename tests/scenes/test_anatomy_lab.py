@@ -24,12 +24,12 @@ def _ellipsoid(radii, centre):
 
 @pytest.fixture
 def synthetic_body(tmp_path, monkeypatch):
-    """Skin around a heart, two lungs, a liver and a stomach, in our frame."""
+    """Skin around a heart, two pleural sacs, a liver and a stomach, in our frame."""
     shapes = {
         "skin": trimesh.creation.capsule(height=1.2, radius=0.22).apply_translation([0, 0, 0.95]),
         "heart": _ellipsoid([0.06, 0.05, 0.065], [0.02, -0.04, 1.28]),
-        "lung_l": _ellipsoid([0.07, 0.08, 0.13], [0.11, 0.0, 1.32]),
-        "lung_r": _ellipsoid([0.08, 0.08, 0.13], [-0.11, 0.0, 1.32]),
+        "lung_l_upper_lobe": _ellipsoid([0.07, 0.08, 0.13], [0.11, 0.0, 1.32]),
+        "lung_r_upper_lobe": _ellipsoid([0.08, 0.08, 0.13], [-0.11, 0.0, 1.32]),
         "liver": _ellipsoid([0.12, 0.08, 0.06], [-0.06, -0.02, 1.12]),
         "stomach": _ellipsoid([0.06, 0.05, 0.07], [0.08, -0.04, 1.1]),
     }
@@ -98,9 +98,9 @@ def test_systems_hide_isolate_show_all_and_undo(lab):
     assert scene.visible_ids() == set(scene.nodes)
     assert scene.drawn_ids() == set(scene.nodes)
     scene.toggle_system("respiratory")
-    assert not ({"lung_l", "lung_r"} & scene.visible_ids())
+    assert not ({"lung_l_upper_lobe", "lung_r_upper_lobe"} & scene.visible_ids())
     scene.undo()
-    assert {"lung_l", "lung_r"} <= scene.visible_ids()
+    assert {"lung_l_upper_lobe", "lung_r_upper_lobe"} <= scene.visible_ids()
     controls = [e.control for e in recorder.of_type(ControlUsed)]
     assert controls == ["isolate", "undo", "hide", "show_all", "system", "undo"]
 
@@ -189,7 +189,7 @@ def test_explode_moves_structures_away_from_the_centre(lab):
         scene._step_explode(0.02)
     moved = {k: np.linalg.norm(np.array(n.getPos()) - before[k]) for k, n in scene.nodes.items()}
     assert moved["skin"] == 0
-    assert moved["lung_l"] > 0.03 and moved["liver"] > 0.03
+    assert moved["lung_l_upper_lobe"] > 0.03 and moved["liver"] > 0.03
 
 
 def test_every_view_renders(lab):
