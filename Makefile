@@ -19,14 +19,15 @@ run: $(STAMP)
 	$(VENV)/bin/medvr run
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check app scenes sync assets anatomy tests bench
-	$(VENV)/bin/ruff format --check --quiet app scenes sync assets anatomy tests bench
+	$(VENV)/bin/ruff check app scenes sync assets anatomy acupuncture tests bench
+	$(VENV)/bin/ruff format --check --quiet app scenes sync assets anatomy acupuncture tests bench
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/start_to_frame.py
 	$(PY) bench/frame_cost.py
 	$(PY) bench/pick_latency.py
+	$(PY) bench/acupoints.py
 
 # Rebuilds the bundled CJK font subset from Debian's fonts-noto-cjk after strings change.
 font: $(STAMP)

@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from acupuncture.errors import AcupunctureError
 from anatomy.errors import AnatomyError
 from app.config import (
     MODES,
@@ -28,7 +29,7 @@ from scenes.i18n import strings
 from sync.errors import SyncError
 
 log = logging.getLogger("medvr.app")
-USER_ERRORS = (AppError, SceneError, SyncError, AnatomyError)
+USER_ERRORS = (AppError, SceneError, SyncError, AnatomyError, AcupunctureError)
 
 
 def _size_parser(lang: str):
@@ -83,6 +84,12 @@ def build_parser(lang: str = "zh-CN") -> argparse.ArgumentParser:
     export = anatomy_sub.add_parser("export", help=h("anatomy_export"))
     export.add_argument("--shape", help=h("shape"))
     export.add_argument("--out", type=Path, required=True, help=h("export_out"))
+
+    acupoints = sub.add_parser("acupoints", help=h("acupoints"))
+    acupoints_sub = acupoints.add_subparsers(dest="acupoints_command", required=True)
+    acu_export = acupoints_sub.add_parser("export", help=h("acupoints_export"))
+    acu_export.add_argument("--shape", help=h("shape"))
+    acu_export.add_argument("--out", type=Path, required=True, help=h("export_out"))
 
     assets = sub.add_parser("assets", help=h("assets"))
     assets_sub = assets.add_subparsers(dest="assets_command", required=True)
@@ -168,6 +175,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _assets(config, args)
     if command == "anatomy":
         return _anatomy(config, args)
+    if command == "acupoints":
+        return _acupoints(config, args)
     if command == "doctor":
         return _doctor(config, args)
     return _config(config, args)
@@ -263,6 +272,21 @@ def _anatomy(config: Config, args: argparse.Namespace) -> int:
     data = export_body(body)
     args.out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     _say("anatomy.exported", config, count=len(data["structures"]), path=args.out)
+    return 0
+
+
+def _acupoints(config: Config, args: argparse.Namespace) -> int:
+    from acupuncture.acupoint_catalog import load_acupoints
+    from acupuncture.placement import export_placement, place_points
+    from anatomy.body_model import load_body
+    from scenes.anatomy_lab import asset_dir, imports_file
+
+    body = load_body(asset_dir(), args.shape, imports=imports_file(config.data_dir))
+    catalog = load_acupoints()
+    data = export_placement(catalog, place_points(body, catalog), body)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    _say("acupoints.exported", config, count=len(data["points"]), path=args.out)
     return 0
 
 

@@ -106,3 +106,55 @@ def mesh_node(name: str, mesh: trimesh.Trimesh, color=(1, 1, 1, 1), smooth: bool
     normals = np.repeat(mesh.face_normals, 3, axis=0)
     faces = np.arange(len(corners)).reshape(-1, 3)
     return geom_node(name, corners, normals, faces, color)
+
+
+def sphere_rows(
+    centres: np.ndarray, radius: float, colors, subdivisions: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Packed rows and faces of one small sphere at each centre (one draw call for all)."""
+    template = trimesh.creation.icosphere(subdivisions=subdivisions, radius=1.0)
+    centres = np.atleast_2d(np.asarray(centres, dtype=np.float32))
+    n, k = len(centres), len(template.vertices)
+    unit = np.asarray(template.vertices, dtype=np.float32)
+    positions = (centres[:, None, :] + unit[None] * radius).reshape(-1, 3)
+    normals = np.broadcast_to(unit[None], (n, k, 3)).reshape(-1, 3)
+    rgba = np.asarray(colors, dtype=np.float32)
+    rgba = np.repeat(rgba, k, axis=0) if rgba.ndim == 2 else rgba
+    faces = (template.faces[None] + (np.arange(n) * k)[:, None, None]).reshape(-1, 3)
+    return pack_vertices(positions, normals, rgba), faces
+
+
+def tube_rows(
+    polylines: list[np.ndarray], radius: float, color, sides: int = 6
+) -> tuple[np.ndarray, np.ndarray]:
+    """Packed rows and faces of a thin tube along each polyline (lines that light and
+    stay visible at any line-width limit)."""
+    rows, faces, start = [], [], 0
+    angles = np.linspace(0, 2 * np.pi, sides, endpoint=False)
+    for line in polylines:
+        line = np.asarray(line, dtype=float)
+        if len(line) < 2:
+            continue
+        tangent = np.gradient(line, axis=0)
+        tangent /= np.maximum(np.linalg.norm(tangent, axis=1, keepdims=True), 1e-12)
+        ref = np.where(np.abs(tangent[:, 2:3]) > 0.9, [[1.0, 0, 0]], [[0, 0, 1.0]])
+        b1 = np.cross(tangent, ref)
+        b1 /= np.maximum(np.linalg.norm(b1, axis=1, keepdims=True), 1e-12)
+        b2 = np.cross(tangent, b1)
+        ring = (
+            np.cos(angles)[None, :, None] * b1[:, None]
+            + np.sin(angles)[None, :, None] * b2[:, None]
+        )
+        positions = (line[:, None] + ring * radius).reshape(-1, 3)
+        rows.append(pack_vertices(positions, ring.reshape(-1, 3), color))
+        m = len(line)
+        i = np.arange(m - 1)[:, None]
+        j = np.arange(sides)[None, :]
+        a = i * sides + j
+        b = i * sides + (j + 1) % sides
+        quads = np.stack([a, b, a + sides, b, b + sides, a + sides], axis=-1).reshape(-1, 3)
+        faces.append(quads + start)
+        start += m * sides
+    if not rows:
+        return np.zeros((0, 10), np.float32), np.zeros((0, 3), np.int64)
+    return np.concatenate(rows), np.concatenate(faces)

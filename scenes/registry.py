@@ -40,6 +40,7 @@ def scene_ids() -> list[str]:
 
 def load_builtin_scenes() -> None:
     """Import the modules whose classes register themselves."""
+    import scenes.acupuncture_lab  # noqa: F401
     import scenes.anatomy_lab  # noqa: F401
     import scenes.lobby  # noqa: F401
 

@@ -243,6 +243,46 @@ class QuizCompleted(BehaviourEvent):
             raise SyncError(f"{self.kind}: questions = {self.questions!r}: expected at least 1")
 
 
+@dataclass(frozen=True)
+class NeedlingAttempted(BehaviourEvent):
+    """One needle placed and inserted at a target point: how far from the point (mm and
+    local cun), the angle error, the depth against the standard range, what it reached,
+    the danger if any, and the score (0..100)."""
+
+    kind: ClassVar[str] = "needling_attempted"
+    scene_id: str
+    point_code: str
+    side: str | None
+    error_mm: float
+    error_cun: float
+    angle_error_deg: float
+    depth_cun: float
+    depth_ok: bool
+    reached: tuple[str, ...]
+    danger: str | None
+    score: float
+    duration_s: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._require_id("scene_id")
+        self._require_id("point_code")
+        self._require_duration("duration_s")
+        if self.side not in (None, "l", "r"):
+            raise SyncError(f"{self.kind}: side = {self.side!r}: expected l, r or none")
+        for name in ("error_mm", "error_cun", "angle_error_deg", "depth_cun"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise SyncError(f"{self.kind}: {name} = {value!r}: expected a number, 0 or more")
+            object.__setattr__(self, name, float(value))
+        if not isinstance(self.depth_ok, bool):
+            raise SyncError(f"{self.kind}: depth_ok = {self.depth_ok!r}: expected true or false")
+        if not 0.0 <= self.score <= 100.0:
+            raise SyncError(f"{self.kind}: score = {self.score!r}: expected 0 to 100")
+        object.__setattr__(self, "reached", tuple(self.reached))
+        self._require_text("danger", optional=True)
+
+
 def event_from_dict(data: Mapping[str, object]) -> BehaviourEvent:
     """Rebuild an event from its to_dict() form; SyncError when it does not fit."""
     kind = data.get("kind")

@@ -27,6 +27,8 @@ class Button(enum.StrEnum):
     TELEPORT = "teleport"
     TURN_LEFT = "turn-left"
     TURN_RIGHT = "turn-right"
+    ADJUST_UP = "adjust-up"  # a step up of the current tool (wheel, thumbstick up)
+    ADJUST_DOWN = "adjust-down"
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,9 @@ class Runtime(ABC):
         self.engine.base.win.setClearColor(rgba)
 
     def set_navigation(self, kind: str, target=None) -> None:
-        """``orbit`` around a model or ``walk`` through a hall (desktop keys, VR teleport)."""
+        """``orbit`` around a model, ``walk`` through a hall (desktop keys, VR teleport), or
+        ``handle`` a tool: the select button is pressed, dragged and released in the scene
+        (a needle), and the wheel or thumbstick adjusts the tool instead of moving."""
         self.navigation = kind
 
     def send_button(self, button: Button, pressed: bool, ray: PointerRay | None) -> None:

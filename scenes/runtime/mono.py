@@ -62,7 +62,9 @@ class HeadlessRuntime(_MonoRuntime):
 
 class DesktopRuntime(_MonoRuntime):
     """A window: left-drag orbits, right-drag pans, the wheel zooms, a click selects;
-    in walking scenes WASD (or the arrow keys) walk and the mouse turns."""
+    in walking scenes WASD (or the arrow keys) walk and the mouse turns. Handling a tool,
+    the left button presses, drags and releases in the scene, right-drag orbits and the
+    wheel adjusts the tool."""
 
     name = "desktop"
     WALK_SPEED = 1.4  # m/s, an unhurried walking pace
@@ -108,9 +110,16 @@ class DesktopRuntime(_MonoRuntime):
         if m is not None:
             self._drag = (button, *m)
             self._moved = 0.0
+            if button == 1 and self.navigation == "handle":
+                self.send_button(Button.SELECT, True, self.ray_through(*m))
 
     def _release(self, button: int) -> None:
         m = self._mouse()
+        if button == 1 and self.navigation == "handle":
+            ray = self.ray_through(*m) if m else None
+            self.send_button(Button.SELECT, False, ray)
+            self._drag = None
+            return
         if self._drag and self._drag[0] == button == 1 and self._moved < self.CLICK_SLOP and m:
             ray = self.ray_through(*m)
             self.send_button(Button.SELECT, True, ray)
@@ -118,6 +127,11 @@ class DesktopRuntime(_MonoRuntime):
         self._drag = None
 
     def _wheel(self, direction: int) -> None:
+        if self.navigation == "handle":
+            step = Button.ADJUST_UP if direction > 0 else Button.ADJUST_DOWN
+            self.send_button(step, True, None)
+            self.send_button(step, False, None)
+            return
         self.orbit.zoom(0.88 if direction > 0 else 1 / 0.88)
         self._apply_orbit()
 
@@ -132,7 +146,9 @@ class DesktopRuntime(_MonoRuntime):
             button, x0, y0 = self._drag
             dx, dy = m[0] - x0, m[1] - y0
             self._moved += abs(dx) + abs(dy)
-            if button == 1:
+            if self.navigation == "handle" and button == 1:
+                pass  # the scene drags its tool along the pointer ray
+            elif button == 1 or self.navigation == "handle":
                 self.orbit.rotate(-dx * 180.0, dy * 90.0)
             else:
                 self.orbit.pan(dx, dy)

@@ -15,7 +15,7 @@ class ScriptedDevices:
 
     def __init__(self) -> None:
         self.rays: dict[str, PointerRay] = {}
-        self._presses: deque[tuple[Button, str | None]] = deque()
+        self._presses: deque[tuple[Button, str | None, str]] = deque()
 
     def aim(self, source: str, origin, target) -> PointerRay:
         origin = np.asarray(origin, dtype=float)
@@ -25,12 +25,22 @@ class ScriptedDevices:
         return ray
 
     def press(self, button: Button, source: str | None = None) -> None:
-        self._presses.append((button, source))
+        self._presses.append((button, source, "click"))
+
+    def down(self, button: Button, source: str | None = None) -> None:
+        """Press and hold (a drag starts); ``up`` lets go."""
+        self._presses.append((button, source, "down"))
+
+    def up(self, button: Button, source: str | None = None) -> None:
+        self._presses.append((button, source, "up"))
 
     def deliver(self, runtime: Runtime) -> None:
-        """Send queued presses as press+release pairs, with the pressing hand's ray."""
+        """Send queued presses (clicks as press+release pairs, or holds and releases), with
+        the pressing hand's ray."""
         while self._presses:
-            button, source = self._presses.popleft()
+            button, source, how = self._presses.popleft()
             ray = self.rays.get(source) if source else None
-            runtime.send_button(button, True, ray)
-            runtime.send_button(button, False, ray)
+            if how in ("click", "down"):
+                runtime.send_button(button, True, ray)
+            if how in ("click", "up"):
+                runtime.send_button(button, False, ray)

@@ -121,6 +121,10 @@ ANATOMY_STEPS = [
     "front", "thorax", "abdomen", "head", "side", "back",
     "select-heart", "section-axial", "xray", "explode", "quiz",
 ]  # fmt: skip
+ACUPUNCTURE_STEPS = [
+    "front", "back", "lung-meridian", "stomach-meridian-flow", "deep-view", "select-st36",
+    "needle-st36", "needle-too-deep", "locate-quiz", "name-quiz",
+]  # fmt: skip
 
 
 def test_tour_writes_every_step(tmp_path):
@@ -128,6 +132,7 @@ def test_tour_writes_every_step(tmp_path):
     assert r.returncode == 0, r.stderr
     files = sorted(f.name for f in (tmp_path / "tour").glob("*.png"))
     expected = [f"lobby-{s}" for s in LOBBY_STEPS] + [f"anatomy-{s}" for s in ANATOMY_STEPS]
+    expected += [f"acupuncture-{s}" for s in ACUPUNCTURE_STEPS]
     assert [f[3:-4] for f in files] == expected
     assert f"Tour rendered: {len(expected)} images in {tmp_path / 'tour'}" in r.stdout
 
@@ -138,7 +143,9 @@ def test_run_without_display_renders_the_tour_and_says_where(user_folders):
     tour = user_folders / "data" / "tour"
     assert "No display found" in r.stderr
     assert str(tour) in r.stdout
-    assert len(list(tour.glob("*.png"))) == len(LOBBY_STEPS) + len(ANATOMY_STEPS)
+    assert len(list(tour.glob("*.png"))) == len(LOBBY_STEPS) + len(ANATOMY_STEPS) + len(
+        ACUPUNCTURE_STEPS
+    )
 
 
 def test_vr_mode_without_steamvr_falls_back_in_one_line(tmp_path):

@@ -61,9 +61,9 @@ DESKTOP_SCRIPT = textwrap.dedent(
         lobby = s.director.switch("lobby")
         lobby.show_view("overview")
         s.director.settle(2)
-        # Where the acupuncture stand's emblem is on screen (a module still to come, so
+        # Where the exhibition stand's emblem is on screen (a module still to come, so
         # selecting it keeps us in the lobby), in window pixels.
-        emblem = lobby.stands["acupuncture"].find("emblem")
+        emblem = lobby.stands["exhibits"].find("emblem")
         p = base.cam.getRelativePoint(emblem, (0, 0, 0))
         from panda3d.core import Point2
         film = Point2()
@@ -144,8 +144,8 @@ def run_in_window(display: str, script: str) -> dict:
 def test_desktop_window_hovers_clicks_and_orbits(xvfb):
     out = run_in_window(xvfb, DESKTOP_SCRIPT)
     assert out["pipe"] == "pandagl"
-    assert out["hovered"] == "acupuncture"
-    assert out["selected"] == [["acupuncture", "mouse"]]
+    assert out["hovered"] == "exhibits"
+    assert out["selected"] == [["exhibits", "mouse"]]
     assert out["orbit_moved_m"] > 0.5, "a left drag orbits the view"
     assert out["selected_after_drag"] == 1, "a drag is not a click"
     assert out["pixels_std"] > 10

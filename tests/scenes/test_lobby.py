@@ -56,20 +56,20 @@ def test_pointing_and_selecting_a_coming_module(director_factory, monkeypatch):
     scene = d.switch("lobby")
     scene.show_view("overview")
     d.settle()
-    target = scene.stands["acupuncture"].getPos(d.engine.render) + (0, 0, 1.35)
+    target = scene.stands["exhibits"].getPos(d.engine.render) + (0, 0, 1.35)
     eye = np.array([0.0, -3.4, 1.7])
     runtime.scripted.aim("right", eye, tuple(target))
     d.settle(1)
-    assert scene.hovered == "acupuncture"
+    assert scene.hovered == "exhibits"
     before = d.runtime.capture().astype(int)
     runtime.scripted.press(Button.SELECT, "right")
     d.settle()
     selected = recorder.of_type(ObjectSelected)
-    assert [(e.object_id, e.via) for e in selected] == [("acupuncture", "controller")]
+    assert [(e.object_id, e.via) for e in selected] == [("exhibits", "controller")]
     requested = recorder.of_type(ModuleRequested)
-    assert [(e.module_id, e.available) for e in requested] == [("acupuncture", False)]
+    assert [(e.module_id, e.available) for e in requested] == [("exhibits", False)]
     assert scene.notice is not None, "a coming module says so"
-    assert "针灸经络" in scene.notice.find("**/+TextNode").node().getText()
+    assert "疾病科普展厅" in scene.notice.find("**/+TextNode").node().getText()
     assert d.current is scene, "no scene switch for a module that is not built"
     assert np.abs(d.runtime.capture().astype(int) - before).sum() > 1000
     assert scene.state == "Notice"
