@@ -24,7 +24,8 @@ ANTERIOR = np.array([0.0, -1.0, 0.0])
 FOOT_BONES = ("calcaneus", "talus", "navicular", "cuboid", "cuneiform", "metatarsal", "toe_")
 COCCYX_LENGTH = 0.035  # m: the bone set has no coccyx; adults' measures 3-4 cm
 ICS_STEP = 0.0015  # m between the heights scanned for the rib bands
-ICS_REACH = 0.16  # m above and below the point scanned
+FIRST_SPACE_CUN = 2.0  # the 1st intercostal space below the suprasternal notch (CV20)
+SPACE_CUN = 1.6  # between consecutive spaces on the sternum (CV20 … CV17)
 
 
 def side_sign(side: str | None) -> float:
@@ -280,8 +281,42 @@ class BodyAnchors:
         owner = np.repeat(numbers, [len(m.faces) for m in meshes])
         return _Intersector(trimesh.util.concatenate(meshes)), owner
 
+    def front_intercostal_height(self, n: int) -> float:
+        """Height of the n-th intercostal space on the front of the chest.
+
+        The standard's sternal proportions: the 1st space lies 2 cun below the
+        suprasternal notch and each next one 1.6 cun lower (CV20 to CV17 mark spaces 1 to
+        4), in cun of the notch–xiphisternal span (9 cun). In a man the 4th space so
+        found meets the nipples, as it should.
+        """
+        notch = self.landmarks["suprasternal_notch"][2]
+        cun = (notch - self.landmarks["xiphisternal"][2]) / 9.0
+        return notch - (FIRST_SPACE_CUN + SPACE_CUN * (n - 1)) * cun
+
     def intercostal_height(self, p: np.ndarray, n: int, skin: str, side: str | None) -> float:
-        """Height of the middle of the n-th intercostal space on the line through p.
+        """Height of the n-th intercostal space where the skin faces ``skin``.
+
+        On the front of the chest: ``front_intercostal_height``. On the side or the back
+        the space's course around the chest comes from the fitted ribs: its rib-traced
+        height on this line, moved by the difference between the standard's front height
+        and the rib-traced one beside the sternum (the fitted cage fixes the slope of the
+        ribs, the standard their level).
+        """
+        front = self.front_intercostal_height(n)
+        if skin in ("anterior", "nearest") or side is None:
+            return front
+        try:
+            here = self._rib_traced_height(p, n, skin, side)
+            beside_sternum = self._rib_traced_height(
+                np.array([0.03 * side_sign(side), p[1], front]), n, "anterior", side
+            )
+        except AcupunctureError:
+            return front
+        return here + (front - beside_sternum)
+
+    def _rib_traced_height(self, p: np.ndarray, n: int, skin: str, side: str | None) -> float:
+        """Height of the middle of the n-th intercostal space on the line through p, from
+        the fitted ribs.
 
         Rays toward the body from the side ``skin`` faces are cast at every height of the
         cage against the ribs and costal cartilages. Each band they hit is a rib: named by
@@ -290,13 +325,6 @@ class BodyAnchors:
         rib n and rib n + 1.
         """
         costal, owner = self._costal
-        if side is None and abs(p[0]) < 0.01:
-            # On the midline the sternum hides the spaces: read them beside it.
-            for offset in (0.025, 0.035, 0.045):
-                try:
-                    return self.intercostal_height(p + [offset, 0.0, 0.0], n, skin, "l")
-                except AcupunctureError:
-                    continue
         d = direction(skin if skin != "nearest" else "anterior", side)
         cage = costal.mesh.vertices
         level = cage[np.abs(cage[:, 2] - p[2]) < 0.04]

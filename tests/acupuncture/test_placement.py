@@ -129,6 +129,12 @@ def test_proportional_relations_hold(placed, shape):
     assert st25[0] / chest == pytest.approx(2.0, abs=0.2)
     assert abs(st25[2] - lm["umbilicus"][2]) < 0.01
     assert pl.at("GV14").position[2] < lm["c7"][2]  # below the C7 spinous process
+    # The rib spaces down the front: ST16 in the 3rd, the nipple (ST17), ST18 in the 5th,
+    # LR14 in the 6th; CV17 level with the 4th.
+    heights = [pl.at(c, "l").position[2] for c in ("ST16", "ST17", "ST18", "LR14")]
+    assert heights == sorted(heights, reverse=True)
+    if shape.startswith("male"):
+        assert abs(pl.at("CV17").position[2] - lm["nipple_l"][2]) < 0.015
 
 
 def test_points_follow_the_body_shape(placed):

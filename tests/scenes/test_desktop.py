@@ -198,3 +198,72 @@ def test_medvr_run_opens_a_window_where_there_is_a_display(xvfb):
     )
     assert r.returncode == 0, r.stderr
     assert "Tour rendered" not in r.stdout  # a window, not the headless tour
+
+
+NEEDLING_SCRIPT = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    from panda3d.core import Point2, Point3
+    from app.config import load_config
+    from app.runtime_choice import Choice
+    from app.session import Session
+    from sync.events import NeedlingAttempted
+
+    config = load_config(overrides={"language": "en"})
+    out = {}
+    with Session(config, Choice("desktop", offscreen=False), size=(640, 480)) as s:
+        base = s.engine.base
+        lab = s.director.switch("acupuncture")
+        lab.select_point("ST36_l")
+        lab.show_view("leg")
+        lab.request("Needling")
+        s.director.settle(2)
+        out["navigation"] = s.runtime.navigation
+        st36 = lab.placement.at("ST36", "l").position
+
+        def screen(p):
+            film = Point2()
+            base.camNode.getLens().project(base.cam.getRelativePoint(base.render, Point3(*p)), film)
+            return int((film[0] + 1) / 2 * 640), int((1 - film[1]) / 2 * 480)
+
+        def pointer(px, py):
+            base.win.movePointer(0, px, py)
+            s.director.settle(2)
+
+        x, y = screen(st36)
+        head_before = np.array(s.runtime.head.getPos(base.render))
+        pointer(x, y)
+        base.messenger.send("mouse1")
+        s.director.settle(1)
+        out["entry_error_mm"] = float(np.linalg.norm(lab.needle.entry - st36) * 1000)
+        pointer(x + 40, y - 30)  # drag: the handle follows, the needle tilts
+        base.messenger.send("mouse1-up")
+        s.director.settle(1)
+        normal = lab.placement.at("ST36", "l").normal
+        out["tilt_deg"] = float(np.degrees(np.arccos(-lab.needle.heading @ normal)))
+        out["camera_moved_m"] = float(
+            np.linalg.norm(np.array(s.runtime.head.getPos(base.render)) - head_before)
+        )
+        for _ in range(10):
+            base.messenger.send("wheel_up")
+        s.director.settle(1)
+        out["depth_cun"] = lab.needle.depth_cun
+        lab.finish_attempt()
+        event = s.recorder.of_type(NeedlingAttempted)[-1]
+        out["score"] = event.score
+        lab.request("Browse")
+        out["navigation_after"] = s.runtime.navigation
+    print(json.dumps(out))
+    """
+)
+
+
+def test_desktop_needling_presses_drags_and_scrolls(xvfb):
+    out = run_in_window(xvfb, NEEDLING_SCRIPT)
+    assert out["navigation"] == "handle" and out["navigation_after"] == "orbit"
+    assert out["entry_error_mm"] < 8, "the needle enters where the mouse pressed"
+    assert out["tilt_deg"] > 5, "dragging tilts the needle"
+    assert out["camera_moved_m"] < 1e-6, "dragging the needle does not orbit"
+    assert out["depth_cun"] == pytest.approx(1.0)
+    assert 0 < out["score"] <= 100
