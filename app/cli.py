@@ -248,7 +248,22 @@ def _assets(config: Config, args: argparse.Namespace) -> int:
     steps = tuple(args.steps) if args.steps else DEFAULT_STEPS
     manifest = build(out, steps=steps, force=args.force)
     _say("assets.built", config, path=out, shapes=len(manifest["shapes"]))
+    if Path(out).resolve() == asset_dir().resolve():
+        _warm_geometry_cache(config, list(manifest["shapes"]))
     return 0
+
+
+def _warm_geometry_cache(config: Config, shapes: list[str]) -> None:
+    """Fill the Panda3D (bam) cache of every shape's structure geometry, so the first
+    start into the anatomy lab needs no building either."""
+    from anatomy.body_model import load_body
+    from scenes.anatomy_lab import asset_dir, imports_file, structure_geometry
+
+    imports = imports_file(config.data_dir)
+    for shape in shapes:
+        body = load_body(asset_dir(), shape, imports=imports)
+        structure_geometry(body, config.cache_dir, config.data_dir)
+    _say("assets.cached", config, shapes=len(shapes), path=config.cache_dir / "geometry")
 
 
 def _assets_import(config: Config, args: argparse.Namespace) -> int:

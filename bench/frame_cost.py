@@ -1,6 +1,7 @@
-"""CPU cost of a lobby frame: mono against stereo (simulated HMD), and the software
-fallback path, all in one run. App + Cull is what Python and the scene graph cost a
-headset's frame; Draw on llvmpipe is software rasterisation and says nothing of a GPU.
+"""CPU cost of a frame in the lobby, the anatomy lab and the acupuncture lab: mono
+against stereo (simulated HMD), and the software fallback path, all in one run.
+App + Cull is what Python and the scene graph cost a headset's frame; Draw on llvmpipe
+is software rasterisation and says nothing of a GPU.
 
     python bench/frame_cost.py [--frames N]
 """
@@ -90,6 +91,13 @@ def main() -> None:
             args.frames,
             scene_id="anatomy",
         ),
+        measure("acupuncture mono", HeadlessRuntime(), args.frames, scene_id="acupuncture"),
+        measure(
+            "acupuncture stereo (sim HMD)",
+            SimulatedHmdRuntime(eye_size=eye),
+            args.frames,
+            scene_id="acupuncture",
+        ),
     ]
     where = platform.processor() or platform.machine()
     print(f"# frame cost, {SIZE[0]}x{SIZE[1]}, {args.frames} frames, {where}")
@@ -111,7 +119,7 @@ def main() -> None:
             f"{r['App'] + r['Cull']:9.3f} {r['Draw']:8.3f} {r['cpu']:7.2f} {r['app_timer']:9.3f}"
             f" {r['calls']:6d}"
         )
-    for mono, stereo in ((rows[0], rows[1]), (rows[3], rows[4])):
+    for mono, stereo in ((rows[0], rows[1]), (rows[3], rows[4]), (rows[5], rows[6])):
         ratio = (stereo["App"] + stereo["Cull"]) / (mono["App"] + mono["Cull"])
         print(f"{stereo['label']} / mono App+Cull: {ratio:.2f}x")
 

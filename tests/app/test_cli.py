@@ -210,3 +210,22 @@ def test_help_follows_the_language():
     assert en.returncode == 0 and "named viewpoint of the scene" in en.stdout
     managed = medvr("doctor", "--help", env={"MEDVR_LANG": "en"})
     assert "print JSON" in managed.stdout
+
+
+def test_assets_build_fills_the_panda3d_cache(user_folders):
+    """Up to date, `medvr assets build` still readies the bam cache of every shape, and
+    the anatomy lab then opens from it."""
+    r = medvr("--lang", "en", "assets", "build")
+    assert r.returncode == 0, r.stderr
+    assert "up to date" in r.stderr and "geometry cache ready for 4 body shapes" in r.stdout
+    cached = sorted((user_folders / "cache" / "geometry").glob("anatomy-*.bam"))
+    assert len(cached) == 4
+    code = (
+        "from app.config import load_config; from app.runtime_choice import Choice; "
+        "from app.session import Session\n"
+        "with Session(load_config(), Choice('headless', offscreen=True)) as s:\n"
+        "    print(s.director.switch('anatomy').geometry_source)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "cache"
