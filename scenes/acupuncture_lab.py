@@ -25,7 +25,13 @@ from acupuncture.placement import PlacedPoint, place_points
 from acupuncture.quiz import LocatePointQuiz, NamePointQuiz
 from acupuncture.search import AcupointSearch
 from anatomy.errors import AnatomyError
-from scenes.anatomy_lab import _cached_body, asset_dir, imports_file, structure_geometry
+from scenes.anatomy_lab import (
+    SEE_THROUGH,
+    _cached_body,
+    asset_dir,
+    imports_file,
+    structure_geometry,
+)
 from scenes.base import Scene, View
 from scenes.batching import Batches
 from scenes.errors import SceneError
@@ -98,7 +104,9 @@ class AcupunctureLabScene(PanelInput, Scene):
         "head": View((0.12, -0.75, 1.63), (0.0, 0.0, 1.6), "acu.view.head"),
         "chest": View((0.1, -1.3, 1.2), (0.0, 0.0, 1.18), "acu.view.chest"),
         "arm": View((0.55, -0.75, 0.98), (0.27, 0.0, 0.95), "acu.view.arm"),
-        "leg": View((0.4, -1.0, 0.35), (0.1, 0.0, 0.3), "acu.view.leg"),
+        "leg": View((0.75, -0.75, 0.5), (0.12, 0.0, 0.36), "acu.view.leg"),
+        "knee": View((0.45, -0.42, 0.52), (0.13, 0.0, 0.41), "acu.view.knee"),
+        "upper_back": View((0.3, 0.72, 1.5), (0.03, 0.1, 1.36), "acu.view.upper_back"),
     }
     default_view = "front"
 
@@ -182,16 +190,17 @@ class AcupunctureLabScene(PanelInput, Scene):
         self.selection_label: NodePath | None = None
         self.point_labels = self.overlay.attachNewNode("point-labels")
         self.beads: NodePath | None = None
-        # The needle: a steel shaft 0.3 mm thick drawn 1 mm thick, and a handle.
+        # The needle: a steel shaft 0.3 mm thick drawn 1.6 mm thick so it shows at arm's
+        # length, and a handle.
         self.needle_node = self.root.attachNewNode("needle")
         shaft_rows, shaft_faces = tube_rows(
-            [np.array([[0, 0, 0.0], [0, 0, -1.0]])], 0.0006, (0.85, 0.87, 0.9, 1.0), 8
+            [np.array([[0, 0.0, 0], [0, 1.0, 0]])], 0.0008, (0.85, 0.87, 0.9, 1.0), 8
         )
         self.needle_shaft = self.needle_node.attachNewNode(
             packed_geom_node("needle-shaft", shaft_rows, shaft_faces)
         )
         handle_rows, handle_faces = tube_rows(
-            [np.array([[0, 0, 0.025], [0, 0, 0.0]])], 0.0015, (0.75, 0.55, 0.25, 1.0), 8
+            [np.array([[0, -0.035, 0], [0, 0.0, 0]])], 0.002, (0.75, 0.55, 0.25, 1.0), 8
         )
         self.needle_node.attachNewNode(packed_geom_node("needle-handle", handle_rows, handle_faces))
         self.needle_node.setTwoSided(True)
@@ -252,7 +261,7 @@ class AcupunctureLabScene(PanelInput, Scene):
 
         right = Panel(self.ctx.labels, head, "acu-info", width=0.36)
         right.root.setPos(0.42, 1.0, 0.42)
-        self.info = right.add_text("info", t("acu.info_empty"), lines=20, scale=0.0155)
+        self.info = right.add_text("info", t("acu.info_empty"), lines=14, scale=0.0155)
         self.search_button = right.add_button(
             "search", t("acu.search"), lambda _f: self.toggle_search()
         )
@@ -260,7 +269,7 @@ class AcupunctureLabScene(PanelInput, Scene):
             right.add_button(f"result-{i}", "", lambda _f, i=i: self._pick_result(i))
             for i in range(5)
         ]
-        self.feedback = right.add_text("feedback", "", lines=7, scale=0.0155)
+        self.feedback = right.add_text("feedback", "", lines=8, scale=0.0155)
         self.depth_slider = right.add_slider("depth", t("acu.depth"), 0.0, self._set_depth_fraction)
         self.deeper_button = right.add_button(
             "deeper", t("acu.deeper"), lambda _f: self.change_depth(DEPTH_STEP_CUN)
@@ -310,7 +319,7 @@ class AcupunctureLabScene(PanelInput, Scene):
             if system == "integumentary":
                 groups.setdefault((system, SKIN_DEEP_ALPHA if self.deep else None), []).append(sid)
             elif self.deep and system in DEEP_SYSTEMS:
-                groups.setdefault((system, None), []).append(sid)
+                groups.setdefault((system, SEE_THROUGH.get(sid)), []).append(sid)
         self.batches.show(groups)
 
     def _draw_overlays(self) -> None:
@@ -644,9 +653,8 @@ class AcupunctureLabScene(PanelInput, Scene):
             return
         self.needle_node.show()
         self.needle_node.setPos(*n.entry)
-        self.needle_node.lookAt(*(n.entry - n.heading))
-        self.needle_node.setP(self.needle_node.getP() - 90)  # the model's -Z is its tip
-        self.needle_shaft.setSz(max(self._depth_m(), 1e-4) + 0.0001)
+        self.needle_node.lookAt(*(n.entry + n.heading))  # the model's +Y is its tip
+        self.needle_shaft.setSy(max(self._depth_m(), 1e-4))
         self.panels[2].set_text(self.feedback, self._feedback_text(self.current_attempt()))
 
     def _feedback_text(self, attempt) -> str:
@@ -916,8 +924,8 @@ class AcupunctureLabScene(PanelInput, Scene):
             ("stomach-meridian-flow", "front", "flow:ST"),
             ("deep-view", "chest", "deep"),
             ("select-st36", "leg", "select:ST36_l"),
-            ("needle-st36", "leg", "needle:ST36_l"),
-            ("needle-too-deep", "back", "needle-deep:BL13_l"),
+            ("needle-st36", "knee", "needle:ST36_l"),
+            ("needle-too-deep", "upper_back", "needle-deep:BL13_l"),
             ("locate-quiz", "front", "locate"),
             ("name-quiz", "front", "name"),
         ]

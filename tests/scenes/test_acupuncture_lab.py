@@ -218,3 +218,13 @@ def test_flow_beads_move_the_way_the_channel_flows(lab):
     assert np.abs(director.runtime.capture().astype(float) - first).sum() > 0
     scene.toggle_flow()
     scene.show_meridians(True)
+
+
+def test_the_needle_model_follows_the_needle(lab):
+    director, scene, runtime, recorder = lab
+    scene.perform("needle:ST36_l")
+    n = scene.needle
+    world_tip = np.array(scene.ctx.render.getRelativePoint(scene.needle_shaft, (0, 1, 0)))
+    expected = n.entry + n.heading * n.depth_cun * scene._target_point().cun_m
+    assert np.linalg.norm(world_tip - expected) < 5e-4
+    scene.request("Browse")
