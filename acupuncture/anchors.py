@@ -13,7 +13,6 @@ from functools import cached_property
 
 import numpy as np
 import trimesh
-from scipy.spatial import cKDTree
 
 from acupuncture.anchor_names import ANCHOR_NAMES
 from acupuncture.errors import AcupunctureError
@@ -121,7 +120,7 @@ class BodyAnchors:
         self._faces = np.array(self.skin_mesh.faces)
         self._face_normals = np.array(self.skin_mesh.face_normals)
         self._vertex_normals = np.array(self.skin_mesh.vertex_normals)
-        self._tree = cKDTree(self._verts)
+        self._tree = self.skin_mesh.kdtree  # trimesh's own (scipy) k-d tree of the vertices
         self._anchor_cache: dict[str, np.ndarray] = {}
 
     # references ------------------------------------------------------------------------
