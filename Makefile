@@ -4,6 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+# Ralph LRS for the sync tests, in its own venv: its exact pins would hold back .venv's.
+RALPH_VENV := .venv-ralph
+RALPH_STAMP := $(RALPH_VENV)/.installed
+
 ASSETS_VENV := .venv-assets
 ASSETS_STAMP := $(ASSETS_VENV)/.installed
 
@@ -15,10 +19,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test,font]'
 	touch $(STAMP)
 
+$(RALPH_STAMP): tests/sync/ralph-requirements.txt
+	$(PYTHON) -m venv $(RALPH_VENV)
+	echo '*' > $(RALPH_VENV)/.gitignore
+	$(RALPH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(RALPH_VENV)/bin/python -m pip install -q -r tests/sync/ralph-requirements.txt
+	touch $(RALPH_STAMP)
+
 run: $(STAMP)
 	$(VENV)/bin/medvr run
 
-test: $(STAMP)
+test: $(STAMP) $(RALPH_STAMP)
 	$(VENV)/bin/ruff check app scenes sync assets anatomy acupuncture tests bench
 	$(VENV)/bin/ruff format --check --quiet app scenes sync assets anatomy acupuncture tests bench
 	$(PY) -m pytest
@@ -51,4 +62,4 @@ test-pipeline: $(ASSETS_STAMP)
 		tests/anatomy/test_organs.py tests/anatomy/test_schematic.py
 
 clean:
-	rm -rf $(VENV) $(ASSETS_VENV) build/lib dist *.egg-info
+	rm -rf $(VENV) $(ASSETS_VENV) $(RALPH_VENV) build/lib dist *.egg-info
