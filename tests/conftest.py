@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collect_garbage_in_the_main_thread():
+    """Collect each module's leftover garbage here, in the main thread: Panda3D objects
+    freed by a collection that happens to run in another thread (an HTTP server's, the
+    outbox writer's) abort the process."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
