@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from acupuncture.acupoint_catalog import Acupoint, AcupointCatalog, Site, Span
+from acupuncture.anchor_names import ANCHOR_NAMES
 from acupuncture.anchors import BodyAnchors, direction
 from acupuncture.errors import AcupunctureError
 from anatomy.body_model import Body
@@ -86,8 +87,6 @@ class _Placer:
             if kind == "lm" and name not in self.anchors.landmarks:
                 return True
             if kind == "an":
-                from acupuncture.anchor_names import ANCHOR_NAMES
-
                 if ANCHOR_NAMES[name][0]:
                     return True
             if kind == "bone" and name not in self.body.structures:

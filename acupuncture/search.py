@@ -8,7 +8,7 @@ import re
 from pypinyin import Style, lazy_pinyin
 
 from acupuncture.acupoint_catalog import AcupointCatalog
-from anatomy.search import _plain
+from anatomy.search import _plain, match_rank
 
 
 def _code(text: str) -> str:
@@ -37,21 +37,9 @@ class AcupointSearch:
             return []
         scored = []
         for point_code, (zh, pinyin, initials, en) in self._keys.items():
-            best = None
+            best = match_rank(q, ((0, zh), (0, en), (1, pinyin), (2, initials)))
             if _code(point_code) == code:
                 best = -1
-            for base, field in ((0, zh), (0, en), (1, pinyin), (2, initials)):
-                if not field:
-                    continue
-                if field == q:
-                    score = base
-                elif field.startswith(q):
-                    score = 10 + base
-                elif q in field:
-                    score = 20 + base
-                else:
-                    continue
-                best = score if best is None else min(best, score)
             if best is None and _code(point_code).startswith(code) and len(code) >= 2:
                 best = 5
             if best is not None:

@@ -22,6 +22,25 @@ def _plain(text: str) -> str:
     return re.sub(r"[^0-9a-z\u4e00-\u9fff]+", "", kept.replace("ü", "v"))
 
 
+def match_rank(q: str, fields) -> int | None:
+    """How well plain query ``q`` matches ``(base rank, plain text)`` fields: lowest is best
+    (exact, then prefix +10, then substring +20); None when nothing matches."""
+    best = None
+    for base, field in fields:
+        if not field:
+            continue
+        if field == q:
+            score = base
+        elif field.startswith(q):
+            score = 10 + base
+        elif q in field:
+            score = 20 + base
+        else:
+            continue
+        best = score if best is None else min(best, score)
+    return best
+
+
 @dataclass(frozen=True)
 class _Keys:
     zh: str
@@ -51,25 +70,8 @@ class StructureSearch:
             return []
         scored = []
         for sid, k in self._keys.items():
-            best = None
-            for rank_base, field in (
-                (0, k.zh),
-                (0, k.en),
-                (1, k.pinyin),
-                (2, k.initials),
-                (3, k.latin),
-            ):
-                if not field:
-                    continue
-                if field == q:
-                    score = rank_base
-                elif field.startswith(q):
-                    score = 10 + rank_base
-                elif q in field:
-                    score = 20 + rank_base
-                else:
-                    continue
-                best = score if best is None else min(best, score)
+            fields = ((0, k.zh), (0, k.en), (1, k.pinyin), (2, k.initials), (3, k.latin))
+            best = match_rank(q, fields)
             if best is not None:
                 scored.append((best, len(self.catalog.structures[sid].names.en), sid))
         return [sid for _, _, sid in sorted(scored)[:limit]]

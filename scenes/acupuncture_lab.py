@@ -29,7 +29,7 @@ from scenes.anatomy_lab import (
     SEE_THROUGH,
     _cached_body,
     asset_dir,
-    imports_file,
+    body_source,
     structure_geometry,
 )
 from scenes.base import Scene, View
@@ -117,10 +117,8 @@ class AcupunctureLabScene(PanelInput, Scene):
     # building ------------------------------------------------------------------------------
     def build(self) -> None:
         try:
-            imports = imports_file(self.ctx.data_dir)
-            mtime = imports.stat().st_mtime if imports else 0.0
             self.catalog = _catalog()
-            placed = _placed(str(asset_dir()), str(imports) if imports else None, mtime)
+            placed = _placed(*body_source(self.ctx.data_dir))
         except (AnatomyError, AcupunctureError) as e:
             raise SceneError(str(e), e.zh) from None
         self.body, self.anchors, self.placement, self.paths, self.probe = placed

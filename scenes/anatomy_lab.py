@@ -95,6 +95,14 @@ def _cached_body(
     return body, StructurePicker(body.meshes)
 
 
+def body_source(data_dir: Path | None) -> tuple[str, str | None, float]:
+    """What the user's body is read from: the asset folder, their imported meshes (if
+    any) and the imports' modification time; the key of the cached bodies."""
+    imports = imports_file(data_dir)
+    mtime = imports.stat().st_mtime if imports else 0.0
+    return str(asset_dir()), str(imports) if imports else None, mtime
+
+
 def imports_file(data_dir: Path | None) -> Path | None:
     """The user's imported full-detail meshes, if any (``medvr assets import``)."""
     if data_dir is None:
@@ -203,11 +211,8 @@ class AnatomyLabScene(PanelInput, Scene):
     # building --------------------------------------------------------------------------
     def build(self) -> None:
         try:
-            imports = imports_file(self.ctx.data_dir)
-            mtime = imports.stat().st_mtime if imports else 0.0
-            self.body, self.picker = _cached_body(
-                str(asset_dir()), None, str(imports) if imports else None, mtime
-            )
+            directory, imports, mtime = body_source(self.ctx.data_dir)
+            self.body, self.picker = _cached_body(directory, None, imports, mtime)
         except AnatomyError as e:
             raise SceneError(str(e), e.zh) from None
         self.search = StructureSearch(self.body.catalog)
