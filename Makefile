@@ -34,11 +34,14 @@ test: $(STAMP) $(RALPH_STAMP)
 	$(VENV)/bin/ruff format --check --quiet app scenes sync assets anatomy acupuncture tests bench
 	$(PY) -m pytest
 
-bench: $(STAMP)
+# bench/upload.py starts Ralph LRS from .venv-ralph, as the sync tests do.
+bench: $(STAMP) $(RALPH_STAMP)
 	$(PY) bench/start_to_frame.py
 	$(PY) bench/frame_cost.py
 	$(PY) bench/pick_latency.py
 	$(PY) bench/acupoints.py
+	$(PY) bench/outbox.py --million
+	$(PY) bench/upload.py
 
 # Rebuilds the bundled CJK font subset from Debian's fonts-noto-cjk after strings change.
 font: $(STAMP)

@@ -283,6 +283,45 @@ class NeedlingAttempted(BehaviourEvent):
         self._require_text("danger", optional=True)
 
 
+@dataclass(frozen=True)
+class LessonCompleted(BehaviourEvent):
+    """Every unit of a course's lesson met, as evaluated from the user's statements."""
+
+    kind: ClassVar[str] = "lesson_completed"
+    course_id: str
+    lesson_id: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._require_id("course_id")
+        self._require_id("lesson_id")
+
+
+@dataclass(frozen=True)
+class CourseCompleted(BehaviourEvent):
+    """Every lesson of a course completed: the credit the platform awards for it."""
+
+    kind: ClassVar[str] = "course_completed"
+    course_id: str
+    credits: float
+    credit_type: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._require_id("course_id")
+        self._require_text("credit_type")
+        value = self.credits
+        valid = (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and value >= 0
+        )
+        if not valid:
+            raise SyncError(f"{self.kind}: credits = {value!r}: expected a number, 0 or more")
+        object.__setattr__(self, "credits", float(value))
+
+
 def event_from_dict(data: Mapping[str, object]) -> BehaviourEvent:
     """Rebuild an event from its to_dict() form; SyncError when it does not fit."""
     kind = data.get("kind")

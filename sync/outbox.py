@@ -188,10 +188,18 @@ class Outbox:
 
     def _store(self, batch: list) -> None:
         rows = []
+        failed: Exception | None = None
         for event in batch:
-            made = self.convert(event)
+            try:
+                made = self.convert(event)
+            except Exception as e:  # noqa: BLE001 - one bad event must not cost the batch
+                log.exception("no statement for %r", event)
+                failed = e
+                continue
             if made is not None:
                 rows.append((made[0], made[1], _now()))
+        if failed is not None:
+            self._error = failed
         if not rows:
             return
         with self._conn:  # one transaction, committed with a full sync

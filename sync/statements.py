@@ -33,6 +33,10 @@ needling_attempted  attempted         /acupuncture/needling/{code}   score raw 0
                                                                      deg, depth-cun, depth-ok,
                                                                      reached, danger (when
                                                                      one), side (when sided)
+lesson_completed    completed         /course/{c}/lesson/{lesson}    completion, success
+course_completed    passed            /course/{course_id}            completion, success;
+                                                                     ext. cme-credits (a
+                                                                     number), credit-type
 
 The pass mark of a quiz is 0.8 unless `quiz_pass_marks` sets another.
 
@@ -41,7 +45,9 @@ anatomy → {base}/anatomy/structure/{structure_id}; acupuncture → {base}/acup
 {code}; lobby → {base}/module/{module_id}; any other scene → {base}/scene/{scene_id}/
 object/{object_id}. A needling statement names its acupoint activity in
 contextActivities.other; statements made inside a scene name it as parent (a quiz
-question names its quiz), and every statement groups under {base}/app.
+question names its quiz, a lesson its course), and every statement groups under {base}/app.
+Lesson and course completions are not emitted by scenes: `sync.credits` evaluates the
+course rules over the user's statements and issues them once.
 
 Context on every statement: registration (one UUID a session), platform ("MedVR desktop"
 or "MedVR VR"), language, extensions {vocab}/extension/mode and, with a headset,
@@ -79,6 +85,8 @@ from sync.events import (
     EVENT_TYPES,
     BehaviourEvent,
     ControlUsed,
+    CourseCompleted,
+    LessonCompleted,
     ModuleRequested,
     NeedlingAttempted,
     ObjectSelected,
@@ -130,9 +138,12 @@ STATEMENT_VERBS: dict[str, tuple[str, ...]] = {
     QuizAnswered.kind: ("answered",),
     QuizCompleted.kind: ("passed", "failed"),
     NeedlingAttempted.kind: ("attempted",),
+    LessonCompleted.kind: ("completed",),
+    CourseCompleted.kind: ("passed",),
 }
 
 DEFAULT_PASS_MARK = 0.8
+ACTIVITY_CACHE_LIMIT = 4096  # activities a factory keeps made
 NEEDLING_PASS_SCORE = 70.0
 
 # Which kind of activity an object id names, by the scene that reported it.
@@ -149,6 +160,11 @@ _DURATION = re.compile(
     r"(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$"
 )
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+
+def has_chinese(text: str) -> bool:
+    """Whether `text` holds CJK characters (which belong under zh-CN, never en/en-US)."""
+    return _CJK.search(text) is not None
 
 
 def _check_iri(value: str) -> str:
@@ -212,6 +228,32 @@ def iso_duration(seconds: float) -> str:
     elif whole or text == "PT":
         text += f"{whole}S"
     return text
+
+
+_DURATION_PARTS = re.compile(
+    r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+_SECONDS_PER_PART = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+def duration_seconds(text: str) -> float:
+    """An ISO 8601 duration (PT1H2M3.45S, P1DT2H…) back in seconds.
+
+    Years and months have no fixed length in seconds: such durations are refused.
+    """
+    match = _DURATION_PARTS.match(text) if isinstance(text, str) else None
+    if match is None or text in ("P", "PT") or text.endswith("T"):
+        raise SyncError(
+            f"duration = {text!r}: expected an ISO 8601 duration in weeks, days, hours, "
+            "minutes and seconds, such as PT1M2.5S",
+            f"时长 = {text!r}：应为以周、天、时、分、秒表示的 ISO 8601 时长，例如 PT1M2.5S",
+        )
+    return sum(
+        float(value) * _SECONDS_PER_PART[part]
+        for part, value in match.groupdict().items()
+        if value is not None
+    )
 
 
 def platform_for_mode(mode: str) -> Platform:
@@ -466,12 +508,67 @@ _ACTIVITY_KINDS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
         {"zh-CN": "场景物体", "en-US": "Scene object"},
         {"zh-CN": "场景中的一个物体", "en-US": "An object in a scene"},
     ),
+    "course": (
+        ADL_ACTIVITY_BASE + "course",
+        {"zh-CN": "课程", "en-US": "Course"},
+        {"zh-CN": "MedVR 中可获学分的一门课程", "en-US": "A MedVR course that carries credit"},
+    ),
+    "lesson": (
+        ADL_ACTIVITY_BASE + "lesson",
+        {"zh-CN": "课时", "en-US": "Lesson"},
+        {"zh-CN": "课程中的一个课时", "en-US": "One lesson of a course"},
+    ),
 }
 
 
 def _segment(value: str) -> str:
     # Ids such as "EX-B2#t3_l" hold characters an IRI path cannot carry as they are.
     return quote(value, safe="-._~")
+
+
+def activity_iri(base: str, kind: str, object_id: str, scene_id: str = "") -> str:
+    """The IRI of an activity of `kind` ("structure", "point", "quiz"…) and id under `base`.
+
+    Two-part ids are "quiz/question" for a question and "course/lesson" for a lesson.
+    """
+    base = base.rstrip("/")
+    match kind:
+        case "app":
+            return f"{base}/app"
+        case "scene":
+            return f"{base}/scene/{_segment(object_id)}"
+        case "module":
+            return f"{base}/module/{_segment(object_id)}"
+        case "structure":
+            return f"{base}/anatomy/structure/{_segment(object_id)}"
+        case "point":
+            return f"{base}/acupuncture/point/{_segment(object_id)}"
+        case "needling":
+            return f"{base}/acupuncture/needling/{_segment(object_id)}"
+        case "quiz":
+            return f"{base}/quiz/{_segment(object_id)}"
+        case "question":
+            quiz_id, _, question_id = object_id.partition("/")
+            return f"{base}/quiz/{_segment(quiz_id)}/question/{_segment(question_id)}"
+        case "control":
+            return f"{base}/scene/{_segment(scene_id)}/control/{_segment(object_id)}"
+        case "object":
+            return f"{base}/scene/{_segment(scene_id)}/object/{_segment(object_id)}"
+        case "course":
+            return f"{base}/course/{_segment(object_id)}"
+        case "lesson":
+            course_id, _, lesson_id = object_id.partition("/")
+            return f"{base}/course/{_segment(course_id)}/lesson/{_segment(lesson_id)}"
+    raise SyncError(
+        f"activity kind {kind!r}: expected one of {', '.join(_ACTIVITY_KINDS)}",
+        f"活动类型 {kind!r}：应为 {', '.join(_ACTIVITY_KINDS)} 之一",
+    )
+
+
+def scene_object_iri(base: str, scene_id: str, object_id: str) -> str:
+    """The IRI of an object seen or selected in a scene: its kind depends on the scene."""
+    kind = OBJECT_KIND_BY_SCENE.get(scene_id, "object")
+    return activity_iri(base, kind, object_id, scene_id)
 
 
 class StatementFactory:
@@ -500,6 +597,8 @@ class StatementFactory:
         self.quiz_pass_marks = dict(quiz_pass_marks or {})
         self.default_pass_mark = default_pass_mark
         self.needling_pass_score = needling_pass_score
+        self._activities: dict[tuple[str, str, str], Activity] = {}
+        self._contexts: dict[tuple[str | None, str | None], ContextActivities] = {}
         extensions: dict[str, Any] = {f"{self.vocab}/extension/mode": mode}
         if headset is not None:
             extensions[f"{self.vocab}/extension/headset"] = headset
@@ -529,6 +628,8 @@ class StatementFactory:
             QuizAnswered: self._quiz_answered,
             QuizCompleted: self._quiz_completed,
             NeedlingAttempted: self._needling_attempted,
+            LessonCompleted: self._lesson_completed,
+            CourseCompleted: self._course_completed,
         }
 
     @classmethod
@@ -556,35 +657,22 @@ class StatementFactory:
     # activities ------------------------------------------------------------------------------
     def activity_iri(self, kind: str, object_id: str, scene_id: str = "") -> str:
         """The IRI of an activity of `kind` ("structure", "point", "quiz"…) and id."""
-        match kind:
-            case "app":
-                return f"{self.base}/app"
-            case "scene":
-                return f"{self.base}/scene/{_segment(object_id)}"
-            case "module":
-                return f"{self.base}/module/{_segment(object_id)}"
-            case "structure":
-                return f"{self.base}/anatomy/structure/{_segment(object_id)}"
-            case "point":
-                return f"{self.base}/acupuncture/point/{_segment(object_id)}"
-            case "needling":
-                return f"{self.base}/acupuncture/needling/{_segment(object_id)}"
-            case "quiz":
-                return f"{self.base}/quiz/{_segment(object_id)}"
-            case "question":
-                quiz_id, _, question_id = object_id.partition("/")
-                return f"{self.base}/quiz/{_segment(quiz_id)}/question/{_segment(question_id)}"
-            case "control":
-                return f"{self.base}/scene/{_segment(scene_id)}/control/{_segment(object_id)}"
-            case "object":
-                return f"{self.base}/scene/{_segment(scene_id)}/object/{_segment(object_id)}"
-        raise SyncError(
-            f"activity kind {kind!r}: expected one of {', '.join(_ACTIVITY_KINDS)}",
-            f"活动类型 {kind!r}：应为 {', '.join(_ACTIVITY_KINDS)} 之一",
-        )
+        return activity_iri(self.base, kind, object_id, scene_id)
 
     def activity(self, kind: str, object_id: str, scene_id: str = "") -> Activity:
-        """The activity of `kind` and id, with its type and names in zh-CN and en-US."""
+        """The activity of `kind` and id, with its type and names in zh-CN and en-US.
+
+        Made and validated once per factory: a session names the same structures, points
+        and scenes again and again, and building one is half of a statement's cost."""
+        key = (kind, object_id, scene_id)
+        made = self._activities.get(key)
+        if made is None:
+            if len(self._activities) >= ACTIVITY_CACHE_LIMIT:
+                self._activities.clear()
+            made = self._activities[key] = self._new_activity(kind, object_id, scene_id)
+        return made
+
+    def _new_activity(self, kind: str, object_id: str, scene_id: str) -> Activity:
         type_iri, prefix, description = _ACTIVITY_KINDS[kind]
         if kind == "app":
             name = dict(prefix)
@@ -619,12 +707,6 @@ class StatementFactory:
         extensions = dict(context.extensions or {})
         if input_via is not None:
             extensions[f"{self.vocab}/extension/input"] = input_via
-        # Context activities by id only: their definitions travel when they are objects.
-        activities: dict[str, list[Activity]] = {"grouping": [Activity(id=self._app.id)]}
-        if parent is not None:
-            activities["parent"] = [Activity(id=parent.id)]
-        if other is not None:
-            activities["other"] = [Activity(id=other.id)]
         try:
             return Statement(
                 id=uuid.uuid4(),
@@ -635,7 +717,7 @@ class StatementFactory:
                     platform=context.platform,
                     language=context.language,
                     extensions=extensions,
-                    context_activities=ContextActivities(**activities),
+                    context_activities=self._context_activities(parent, other),
                 ),
                 timestamp=event.at,
                 **parts,
@@ -645,6 +727,24 @@ class StatementFactory:
                 f"{event.kind}: statement does not validate: {exc}",
                 f"{event.kind}：语句未通过校验：{exc}",
             ) from None
+
+    def _context_activities(
+        self, parent: Activity | None, other: Activity | None
+    ) -> ContextActivities:
+        """Grouping under the app, and the parent and other activities, by id only (their
+        definitions travel when they are objects); made once per combination."""
+        key = (parent.id if parent else None, other.id if other else None)
+        made = self._contexts.get(key)
+        if made is None:
+            if len(self._contexts) >= ACTIVITY_CACHE_LIMIT:
+                self._contexts.clear()
+            activities: dict[str, list[Activity]] = {"grouping": [Activity(id=self._app.id)]}
+            if parent is not None:
+                activities["parent"] = [Activity(id=parent.id)]
+            if other is not None:
+                activities["other"] = [Activity(id=other.id)]
+            made = self._contexts[key] = ContextActivities(**activities)
+        return made
 
     @staticmethod
     def verb(name: str) -> Verb:
@@ -767,6 +867,29 @@ class StatementFactory:
             ),
             "parent": self.activity("scene", event.scene_id),
             "other": self.activity("point", event.point_code),
+        }
+
+    def _lesson_completed(self, event: LessonCompleted) -> dict[str, Any]:
+        return {
+            "verb": "completed",
+            "object": self.activity("lesson", f"{event.course_id}/{event.lesson_id}"),
+            "result": Result(completion=True, success=True),
+            "parent": self.activity("course", event.course_id),
+        }
+
+    def _course_completed(self, event: CourseCompleted) -> dict[str, Any]:
+        ext = f"{self.vocab}/extension"
+        return {
+            "verb": "passed",
+            "object": self.activity("course", event.course_id),
+            "result": Result(
+                success=True,
+                completion=True,
+                extensions={
+                    f"{ext}/cme-credits": event.credits,
+                    f"{ext}/credit-type": event.credit_type,
+                },
+            ),
         }
 
 

@@ -8,7 +8,9 @@ from sync.errors import SyncError
 from sync.events import (
     EVENT_TYPES,
     BehaviourEvent,
+    CourseCompleted,
     EventBus,
+    LessonCompleted,
     ModuleRequested,
     ObjectSelected,
     ObjectViewed,
@@ -29,6 +31,8 @@ ONE_OF_EACH = [
     ObjectViewed("anatomy", "femur_l", 3.2, at=AT),
     ObjectSelected("acupuncture", "ST36", "controller", at=AT),
     ModuleRequested("hall.oab", available=False, at=AT),
+    LessonCompleted("thorax_foundations", "safe_needling", at=AT),
+    CourseCompleted("thorax_foundations", 2, "cme-class-ii", at=AT),
 ]
 
 
@@ -130,6 +134,24 @@ def test_other_field_checks() -> None:
         SessionStarted("s-1", "vr", "en", headset="")
     with pytest.raises(SyncError, match="mode"):
         SessionStarted("s-1", "", "en")
+
+
+def test_course_completion_checks() -> None:
+    course = CourseCompleted("thorax_foundations", 2, "cme-class-ii")
+    assert course.credits == 2.0 and isinstance(course.credits, float)
+    assert CourseCompleted("c", 0, "cme-class-ii").credits == 0.0
+    for bad in (-0.5, float("nan"), float("inf"), "2", True, None):
+        with pytest.raises(SyncError, match="credits = .*expected a number, 0 or more"):
+            CourseCompleted("c", bad, "cme-class-ii")  # type: ignore[arg-type]
+    for bad in ("", "  ", None):
+        with pytest.raises(SyncError, match="credit_type"):
+            CourseCompleted("c", 1, bad)  # type: ignore[arg-type]
+    with pytest.raises(SyncError, match="course_id = '': expected a non-empty id"):
+        CourseCompleted("", 1, "cme-class-ii")
+    with pytest.raises(SyncError, match="lesson_completed: lesson_id = '  '"):
+        LessonCompleted("c", "  ")
+    with pytest.raises(SyncError, match="lesson_completed: course_id"):
+        LessonCompleted("", "l")
 
 
 def test_events_are_immutable() -> None:

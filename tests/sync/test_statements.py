@@ -10,6 +10,8 @@ from sync.errors import SyncError
 from sync.events import (
     EVENT_TYPES,
     ControlUsed,
+    CourseCompleted,
+    LessonCompleted,
     ModuleRequested,
     NeedlingAttempted,
     ObjectSelected,
@@ -22,6 +24,7 @@ from sync.events import (
     SessionStarted,
 )
 from sync.statements import (
+    ADL_ACTIVITY_BASE,
     ADL_VERB_BASE,
     STATEMENT_VERBS,
     Activity,
@@ -32,8 +35,11 @@ from sync.statements import (
     Statement,
     StatementFactory,
     Verb,
+    activity_iri,
+    duration_seconds,
     iso_duration,
     platform_for_mode,
+    scene_object_iri,
 )
 
 HOME = "https://learn.example.org"
@@ -85,6 +91,16 @@ SAMPLES = [
         "/quiz/find_structure",
     ),
     (NeedlingAttempted(**NEEDLING, at=AT), "attempted", "/acupuncture/needling/ST36"),
+    (
+        LessonCompleted("thorax_foundations", "safe_needling", at=AT),
+        "completed",
+        "/course/thorax_foundations/lesson/safe_needling",
+    ),
+    (
+        CourseCompleted("thorax_foundations", 2, "cme-class-ii", at=AT),
+        "passed",
+        "/course/thorax_foundations",
+    ),
 ]
 
 DURATION = re.compile(r"^PT(\d+H)?(\d+M)?(\d+(\.\d{1,2})?S)?$")
@@ -178,6 +194,48 @@ def test_quiz_passes_at_the_pass_mark(factory) -> None:
     assert strict.statement_for(QuizCompleted("anatomy", "q", 0.9, 10, 1.0)).verb.id.endswith(
         "/failed"
     )
+
+
+def test_lesson_and_course_completions(factory) -> None:
+    lesson = factory.statement_for(LessonCompleted("thorax_foundations", "safe_needling"))
+    data = lesson.to_dict()
+    assert data["result"] == {"completion": True, "success": True}
+    assert data["object"]["definition"]["type"] == ADL_ACTIVITY_BASE + "lesson"
+    parent = data["context"]["contextActivities"]["parent"]
+    assert parent == [{"objectType": "Activity", "id": f"{BASE}/course/thorax_foundations"}]
+
+    course = factory.statement_for(CourseCompleted("thorax_foundations", 1.5, "cme-class-ii"))
+    data = course.to_dict()
+    assert data["verb"]["id"] == ADL_VERB_BASE + "passed"
+    assert data["object"]["definition"]["type"] == ADL_ACTIVITY_BASE + "course"
+    assert data["result"] == {
+        "success": True,
+        "completion": True,
+        "extensions": {
+            f"{BASE}/vocab/extension/cme-credits": 1.5,
+            f"{BASE}/vocab/extension/credit-type": "cme-class-ii",
+        },
+    }
+    assert "parent" not in data["context"]["contextActivities"]
+    # Ids with characters an IRI path cannot hold are escaped in both parts.
+    odd = factory.statement_for(LessonCompleted("a b", "c#d"))
+    assert odd.object.id == f"{BASE}/course/a%20b/lesson/c%23d"
+
+
+def test_module_level_iris_match_the_factory(factory) -> None:
+    for kind, object_id, scene_id in [
+        ("quiz", "find_structure", ""),
+        ("lesson", "thorax_foundations/safe_needling", ""),
+        ("course", "thorax_foundations", ""),
+        ("object", "booth 1", "hall.oab"),
+    ]:
+        assert activity_iri(BASE + "/", kind, object_id, scene_id) == factory.activity_iri(
+            kind, object_id, scene_id
+        )
+    assert scene_object_iri(BASE, "anatomy", "heart") == f"{BASE}/anatomy/structure/heart"
+    assert scene_object_iri(BASE, "hall.oab", "x") == f"{BASE}/scene/hall.oab/object/x"
+    with pytest.raises(SyncError, match="activity kind 'booth'"):
+        activity_iri(BASE, "booth", "x")
 
 
 def test_needling_result(factory) -> None:
@@ -285,6 +343,18 @@ def test_durations(seconds, text) -> None:
     assert DURATION.match(text)
     parsed = TypeAdapter(timedelta).validate_python(text)
     assert abs(parsed.total_seconds() - seconds) <= 0.005
+    assert duration_seconds(text) == pytest.approx(parsed.total_seconds())
+
+
+def test_durations_read_back_in_seconds() -> None:
+    assert duration_seconds("PT1H2M3.45S") == pytest.approx(3723.45)
+    assert duration_seconds("P1DT2H") == 93_600
+    assert duration_seconds("P2W") == 1_209_600
+    assert duration_seconds("PT0.5S") == 0.5
+    # Years and months have no length in seconds; the rest is not a duration at all.
+    for bad in ("P1Y", "P1M", "P", "PT", "P1DT", "PT-1S", "12s", "1:02:03", ""):
+        with pytest.raises(SyncError, match="expected an ISO 8601 duration"):
+            duration_seconds(bad)
 
 
 def test_every_duration_in_the_samples_is_iso_8601(factory) -> None:
@@ -320,7 +390,7 @@ def test_for_session_takes_the_session_settings() -> None:
 
 
 def good_dict(factory: StatementFactory) -> dict:
-    return json.loads(factory.statement_for(SAMPLES[-1][0]).to_json())
+    return json.loads(factory.statement_for(NeedlingAttempted(**NEEDLING, at=AT)).to_json())
 
 
 @pytest.mark.parametrize(
