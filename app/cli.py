@@ -7,11 +7,15 @@ Every failure the user can act on is one line on stderr and a non-zero exit;
 from __future__ import annotations
 
 import argparse
+import contextlib
+import getpass
 import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from acupuncture.errors import AcupunctureError
 from anatomy.errors import AnatomyError
@@ -27,6 +31,9 @@ from app.logs import setup_logging
 from scenes.errors import SceneError
 from scenes.i18n import strings
 from sync.errors import SyncError
+
+if TYPE_CHECKING:
+    from app.sync_service import SessionSync
 
 log = logging.getLogger("medvr.app")
 USER_ERRORS = (AppError, SceneError, SyncError, AnatomyError, AcupunctureError)
@@ -100,6 +107,24 @@ def build_parser(lang: str = "zh-CN") -> argparse.ArgumentParser:
     imp = assets_sub.add_parser("import", help=h("assets_import"))
     imp.add_argument("path", type=Path, help=h("import_path"))
     imp.add_argument("--mapping", type=Path, required=True, help=h("mapping"))
+
+    sync = sub.add_parser("sync", help=h("sync"))
+    sync_sub = sync.add_subparsers(dest="sync_command", required=True)
+    sync_status = sync_sub.add_parser("status", help=h("sync_status"))
+    sync_status.add_argument("--json", action="store_true", help=h("json"))
+    sync_sub.add_parser("flush", help=h("sync_flush"))
+    sync_export = sync_sub.add_parser("export", help=h("sync_export"))
+    sync_export.add_argument("--out", type=Path, required=True, help=h("sync_export_out"))
+    sync_forget = sync_sub.add_parser("forget", help=h("sync_forget"))
+    sync_forget.add_argument("--yes", action="store_true", help=h("sync_yes"))
+    sync_consent = sync_sub.add_parser("consent", help=h("sync_consent"))
+    sync_consent.add_argument("answer", nargs="?", choices=("yes", "no"), help=h("sync_consent"))
+    sync_login = sync_sub.add_parser("login", help=h("sync_login"))
+    sync_login.add_argument("--username", help=h("sync_username"))
+    sync_sub.add_parser("logout", help=h("sync_logout"))
+
+    credits = sub.add_parser("credits", help=h("credits"))
+    credits.add_argument("--json", action="store_true", help=h("json"))
 
     cfg = sub.add_parser("config", help=h("config"))
     cfg.add_argument(
@@ -179,6 +204,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _acupoints(config, args)
     if command == "doctor":
         return _doctor(config, args)
+    if command == "sync":
+        return _sync(config, args)
+    if command == "credits":
+        return _credits(config, args)
     return _config(config, args)
 
 
@@ -200,11 +229,11 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     if choice.offscreen:
         out = getattr(args, "out", None) or config.data_dir / "tour"
         only = [config.start_scene] if getattr(args, "scene", None) else None
-        with Session(config, choice) as session:
+        with _recorded(config) as recorder, Session(config, choice, recorder) as session:
             written = session.tour(out, only)
         _say("tour.done", config, count=len(written), path=out)
         return 0
-    with Session(config, choice) as session:
+    with _recorded(config) as recorder, Session(config, choice, recorder) as session:
         session.director.switch(config.start_scene)
         if frames is None:
             session.engine.base.accept("window-closed", sys.exit)
@@ -212,6 +241,28 @@ def _run(config: Config, args: argparse.Namespace) -> int:
         else:
             session.director.settle(frames)
     return 0
+
+
+@contextlib.contextmanager
+def _recorded(config: Config) -> Iterator[SessionSync]:
+    """The session's recorder: the durable outbox, sending only after consent. The first
+    start at a terminal asks the question; elsewhere it is asked for in one line."""
+    from app.sync_service import SessionSync, ask_consent, consent
+
+    answer = consent(config)
+    if answer.answer == "ask" and sys.stdin.isatty() and sys.stdout.isatty():
+        endpoint = config.lrs_endpoint or strings("app").get("sync.no_endpoint", config.language)
+        question = strings("app").get("sync.question", config.language, endpoint=endpoint)
+        answer = ask_consent(config, question, sys.stdin, sys.stdout)
+    if answer.answer == "ask":
+        print(strings("app").get("sync.not_asked", config.language), file=sys.stderr)
+    sync = SessionSync(config)
+    if sync.sending:
+        log.info("learning records are sent to %s", config.lrs_endpoint)
+    try:
+        yield sync
+    finally:
+        sync.close()
 
 
 def _shot(config: Config, args: argparse.Namespace) -> int:
@@ -232,7 +283,8 @@ def _tour(config: Config, args: argparse.Namespace) -> int:
     from app.session import Session
 
     choice = Choice("sim-vr" if args.stereo else "headless", offscreen=True)
-    with Session(config, choice, size=args.size or config.window_size) as session:
+    size = args.size or config.window_size
+    with _recorded(config) as recorder, Session(config, choice, recorder, size) as session:
         written = session.tour(args.out, args.scenes)
     _say("tour.done", config, count=len(written), path=args.out)
     return 0
@@ -319,6 +371,105 @@ def _doctor(config: Config, args: argparse.Namespace) -> int:
             print(f"  {mark}{s.get('doctor.' + c.key, config.language)}: {c.value}")
         print(s.get("doctor.ok" if report.ok else "doctor.fail", config.language))
     return 0 if report.ok else 1
+
+
+def _sync(config: Config, args: argparse.Namespace) -> int:
+    from app import sync_service
+
+    command = args.sync_command
+    if command == "status":
+        return _sync_status(config, sync_service.status(config), args.json)
+    if command == "flush":
+        delivered, queued = sync_service.flush(config)
+        _say("sync.flushed", config, delivered=delivered, queued=queued)
+        return 0 if queued == 0 else 1
+    if command == "export":
+        count = sync_service.export(config, args.out)
+        _say("sync.exported", config, count=count, path=args.out)
+        return 0
+    if command == "forget":
+        path = sync_service.outbox_path(config)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise AppError(*_both("sync.forget_needs_yes"))
+            question = strings("app").get("sync.forget_question", config.language, path=path)
+            if input(question).strip().casefold() not in ("y", "yes", "是"):
+                _say("sync.kept", config)
+                return 1
+        count = sync_service.forget(config)
+        if count is None:
+            _say("sync.forgotten_unreadable", config, path=path)
+        else:
+            _say("sync.forgotten", config, count=count)
+        return 0
+    if command == "consent":
+        if args.answer is None:
+            return _sync_status(config, sync_service.status(config), False)
+        answer = sync_service.save_consent(config, args.answer)
+        shown = strings("app").get(f"sync.consent.{answer.answer}", config.language)
+        _say("sync.consent_set", config, answer=shown)
+        return 0
+    if command == "login":
+        s = strings("app")
+        username = args.username or input(s.get("sync.username_prompt", config.language))
+        prompt = s.get("sync.password_prompt", config.language)
+        password = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline()
+        sync_service.save_credentials(config, username.strip(), password.rstrip("\n"))
+        _say("sync.login_saved", config, endpoint=config.lrs_endpoint)
+        return 0
+    removed = sync_service.delete_credentials(config)
+    key = "sync.logout_done" if removed else "sync.logout_none"
+    _say(key, config, endpoint=config.lrs_endpoint)
+    return 0
+
+
+def _both(key: str, **fields) -> tuple[str, str]:
+    """A string in English and in Chinese, for an error that carries both."""
+    s = strings("app")
+    return s.get(key, "en", **fields), s.get(key, "zh-CN", **fields)
+
+
+def _sync_status(config: Config, status, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(status.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    s, lang = strings("app"), config.language
+
+    def t(key: str, **fields) -> str:
+        return s.get(key, lang, **fields)
+
+    consent = t(f"sync.consent.{status.consent.answer}")
+    source = t(f"sync.source.{status.consent.source}", at=status.consent.at or "")
+    rows = [
+        ("consent", f"{consent} ({source})" if lang == "en" else f"{consent}（{source}）"),
+        ("endpoint", status.endpoint or t("sync.status.none")),
+        ("account", status.account),
+        ("credentials", t(f"sync.credentials.{status.credentials}")),
+        ("outbox", str(status.outbox)),
+        ("queued", str(status.queued)),
+        ("delivered", str(status.delivered)),
+        ("dead", str(status.dead)),
+        ("last_error", status.last_error or t("sync.status.none")),
+    ]
+    print(t("sync.status.title"))
+    for key, value in rows:
+        print(f"  {t('sync.status.' + key)}: {value}")
+    for sid, reason, _status in status.dead_letters[:20]:
+        print(f"    {sid}: {reason}")
+    return 0
+
+
+def _credits(config: Config, args: argparse.Namespace) -> int:
+    from app.sync_service import credit_report
+    from sync.credits import report_lines
+
+    report = credit_report(config)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report_lines(report, config.language):
+            print(line)
+    return 0
 
 
 def _config(config: Config, args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -24,6 +25,9 @@ CONFIG_FILE_NAME = "config.toml"
 LANGUAGES = ("zh-CN", "en")
 MODES = ("auto", "desktop", "vr", "sim-vr", "headless")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+CONSENT_CHOICES = ("ask", "yes", "no")
+DEFAULT_PLATFORM_HOME_PAGE = "https://medvr.app"
+DEFAULT_ACTIVITY_BASE = "https://medvr.app/xapi"
 IPD_RANGE_MM = (50.0, 80.0)
 EYE_FOV_RANGE_DEG = (60.0, 140.0)
 WINDOW_SIDE_RANGE_PX = (64, 16384)
@@ -77,6 +81,13 @@ class Config:
     eye_fov_deg: float = 100.0
     log_level: str = "INFO"
     start_scene: str = "lobby"
+    # Behaviour sync. Credentials are never settings: they come from the OS keyring or
+    # from MEDVR_LRS_USERNAME / MEDVR_LRS_PASSWORD (sync is wired in app/sync.py).
+    lrs_endpoint: str = ""
+    telemetry_consent: str = "ask"
+    user_id: str = ""
+    platform_home_page: str = DEFAULT_PLATFORM_HOME_PAGE
+    activity_base: str = DEFAULT_ACTIVITY_BASE
     config_file: Path = field(default_factory=_default_config_file)
     data_dir: Path = field(default_factory=_default_data_dir)
     cache_dir: Path = field(default_factory=_default_cache_dir)
@@ -132,6 +143,33 @@ DEFAULT_CONFIG_TOML = """\
 # "DEBUG", "INFO", "WARNING", "ERROR" or "CRITICAL".
 # Environment: MEDVR_LOG_LEVEL
 # log_level = "INFO"
+
+[sync]
+# What you do in MedVR (what you looked at and for how long, quiz and needling results,
+# course progress) is kept on this computer and, once you agree, sent to your learning
+# platform. Nothing is sent before you agree: "ask" asks once at the next start, "yes"
+# sends, "no" keeps everything on this computer. `medvr sync consent yes|no` sets it too.
+# Environment: MEDVR_TELEMETRY_CONSENT (yes/no, true/false or 1/0)
+# telemetry_consent = "ask"
+
+# The learning record store (xAPI) of your platform, e.g. "https://lrs.example.org/xAPI";
+# "" sends nothing. The user name and password are never written here: `medvr sync login`
+# keeps them in the system keyring, or set MEDVR_LRS_USERNAME and MEDVR_LRS_PASSWORD.
+# Environment: MEDVR_LRS_ENDPOINT
+# lrs_endpoint = ""
+
+# Your account id on the platform (never a name or an email address); "" uses a random
+# id made once for this computer.
+# Environment: MEDVR_USER_ID
+# user_id = ""
+
+# The platform's web address, the home page of your account id.
+# Environment: MEDVR_PLATFORM_HOME_PAGE
+# platform_home_page = "https://medvr.app"
+
+# Where the ids (IRIs) of structures, acupoints, quizzes and courses begin.
+# Environment: MEDVR_ACTIVITY_BASE
+# activity_base = "https://medvr.app/xapi"
 """
 
 
@@ -203,6 +241,41 @@ def _check_scene_id(value: object) -> object:
     return value
 
 
+def _check_web_address(optional: bool) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if not isinstance(value, str):
+            raise _Rejected
+        value = value.strip()
+        if optional and not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in value:
+            raise _Rejected
+        return value.rstrip("/")
+
+    return check
+
+
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}")
+
+
+def _check_account_id(value: object) -> object:
+    if not isinstance(value, str) or not (value == "" or _ACCOUNT_ID.fullmatch(value)):
+        raise _Rejected
+    return value
+
+
+_CONSENT_WORDS = {
+    **{word: "yes" for word in ("yes", "y", "true", "1", "on")},
+    **{word: "no" for word in ("no", "n", "false", "0", "off")},
+    "ask": "ask",
+}
+
+
+def _text_as_consent(text: str) -> object:
+    return _CONSENT_WORDS.get(text.strip().casefold(), text)
+
+
 def _text_as_is(text: str) -> object:
     return text
 
@@ -267,6 +340,24 @@ _SCENE_EXPECTED = _Text(
     '应为场景 ID，如 "lobby"（由小写字母、数字、"_"、"-"、"." 组成）',
 )
 
+_WEB_ADDRESS = _Text(
+    'expected an http(s) address such as "https://lrs.example.org/xAPI"',
+    '应为 http(s) 网址，如 "https://lrs.example.org/xAPI"',
+)
+_OPTIONAL_WEB_ADDRESS = _Text(
+    f'{_WEB_ADDRESS.en}, or "" for none', f'{_WEB_ADDRESS.zh}，或 "" 表示不设置'
+)
+_ACCOUNT_EXPECTED = _Text(
+    'expected an account id of letters, digits and "._:+-" (up to 128; never an email), '
+    'or "" for a random id',
+    '应为由字母、数字和 "._:+-" 组成的账号 ID（最多 128 个字符，不能是电子邮箱），'
+    '或 "" 表示使用随机 ID',
+)
+_CONSENT_TEXT_EXPECTED = _Text(
+    'expected "yes", "no" or "ask" (also true/false, 1/0)',
+    '应为 "yes"、"no" 或 "ask"（也可写 true/false、1/0）',
+)
+
 _SETTINGS: dict[str, _Setting] = {
     setting.name: setting
     for setting in (
@@ -297,6 +388,27 @@ _SETTINGS: dict[str, _Setting] = {
         _Setting(
             "log_level", "app", "MEDVR_LOG_LEVEL",
             _one_of(LOG_LEVELS), _choice(LOG_LEVELS), _text_as_is, _one_of(LOG_LEVELS),
+        ),
+        _Setting(
+            "telemetry_consent", "sync", "MEDVR_TELEMETRY_CONSENT",
+            _one_of(CONSENT_CHOICES), _choice(CONSENT_CHOICES), _text_as_consent,
+            _CONSENT_TEXT_EXPECTED,
+        ),
+        _Setting(
+            "lrs_endpoint", "sync", "MEDVR_LRS_ENDPOINT",
+            _OPTIONAL_WEB_ADDRESS, _check_web_address(True), _text_as_is, _OPTIONAL_WEB_ADDRESS,
+        ),
+        _Setting(
+            "user_id", "sync", "MEDVR_USER_ID",
+            _ACCOUNT_EXPECTED, _check_account_id, _text_as_is, _ACCOUNT_EXPECTED,
+        ),
+        _Setting(
+            "platform_home_page", "sync", "MEDVR_PLATFORM_HOME_PAGE",
+            _WEB_ADDRESS, _check_web_address(False), _text_as_is, _WEB_ADDRESS,
+        ),
+        _Setting(
+            "activity_base", "sync", "MEDVR_ACTIVITY_BASE",
+            _WEB_ADDRESS, _check_web_address(False), _text_as_is, _WEB_ADDRESS,
         ),
     )
 }  # fmt: skip

@@ -37,6 +37,15 @@ class Session:
 
         self._started = time.monotonic()
         self.engine = Engine(offscreen=self.choice.offscreen, size=self.size)
+        # Recorded first: the session's statements are made from this event.
+        self.recorder.record(
+            SessionStarted(
+                session_id=self.session_id,
+                mode=self.choice.mode,
+                language=self.config.language,
+                headset="simulated" if self.choice.mode == "sim-vr" else None,
+            )
+        )
         try:
             self.runtime = make_runtime(self.choice, self.config, self.size)
             self.director = Director(
@@ -48,27 +57,21 @@ class Session:
                 cache_dir=self.config.cache_dir,
             )
         except BaseException:
+            self._ended()
             self.engine.destroy()
             raise
-        self.recorder.record(
-            SessionStarted(
-                session_id=self.session_id,
-                mode=self.choice.mode,
-                language=self.config.language,
-                headset="simulated" if self.choice.mode == "sim-vr" else None,
-            )
-        )
         return self
+
+    def _ended(self) -> None:
+        self.recorder.record(
+            SessionEnded(session_id=self.session_id, duration_s=time.monotonic() - self._started)
+        )
 
     def __exit__(self, *exc) -> None:
         try:
             if self.director is not None:
                 self.director.shutdown()
-            self.recorder.record(
-                SessionEnded(
-                    session_id=self.session_id, duration_s=time.monotonic() - self._started
-                )
-            )
+            self._ended()
         finally:
             self.engine.destroy()
 

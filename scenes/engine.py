@@ -7,6 +7,7 @@ through ``pandagl``. The choice and the reason are kept for ``medvr doctor``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from dataclasses import dataclass, field
@@ -109,6 +110,12 @@ class Engine:
             candidates = (env_pipe,)
         self.display = self._open(candidates, title)
         self.base.render.setAntialias(AntialiasAttrib.MNone)
+        # Python's cycle collector runs in whichever thread happens to allocate; in the
+        # outbox writer's or the uploader's thread it would free Panda3D objects there,
+        # which aborts the process. While an engine lives, collect here, once a frame.
+        self._gc_was_enabled = gc.isenabled()
+        gc.disable()
+        self.base.taskMgr.add(_collect_garbage, "medvr-collect-garbage", sort=_GC_TASK_SORT)
 
     @property
     def render(self):
@@ -176,6 +183,23 @@ class Engine:
 
     def destroy(self) -> None:
         self.base.destroy()
+        gc.collect()
+        if self._gc_was_enabled:
+            gc.enable()
+
+
+_GC_TASK_SORT = 1000  # after the scenes' tasks, before the frame is drawn
+
+
+def _collect_garbage(task):
+    """What the automatic collector would do now, by its own thresholds, in this thread."""
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    if counts[0] >= thresholds[0]:
+        generation = 0
+        if counts[1] >= thresholds[1]:
+            generation = 2 if counts[2] >= thresholds[2] else 1
+        gc.collect(generation)
+    return task.cont
 
 
 def texture_to_array(tex: Texture) -> np.ndarray:

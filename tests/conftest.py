@@ -27,8 +27,15 @@ def user_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDVR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MEDVR_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("MEDVR_LOG_DIR", str(tmp_path / "logs"))
-    for name in ("MEDVR_LANG", "MEDVR_MODE", "MEDVR_WINDOW_SIZE", "MEDVR_DISPLAY_PIPE"):
+    for name in (
+        "MEDVR_LANG", "MEDVR_MODE", "MEDVR_WINDOW_SIZE", "MEDVR_DISPLAY_PIPE",
+        "MEDVR_TELEMETRY_CONSENT", "MEDVR_LRS_ENDPOINT", "MEDVR_LRS_USERNAME",
+        "MEDVR_LRS_PASSWORD", "MEDVR_USER_ID", "MEDVR_PLATFORM_HOME_PAGE", "MEDVR_ACTIVITY_BASE",
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
+    # Never the developer's own keyring: a plain file under tmp_path (keyrings.alt).
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     return tmp_path
 
 

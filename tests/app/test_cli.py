@@ -135,6 +135,10 @@ def test_tour_writes_every_step(tmp_path):
     expected += [f"acupuncture-{s}" for s in ACUPUNCTURE_STEPS]
     assert [f[3:-4] for f in files] == expected
     assert f"Tour rendered: {len(expected)} images in {tmp_path / 'tour'}" in r.stdout
+    # The visit is recorded like a user's session, and nothing is sent without consent.
+    assert "not sent until you agree" in r.stderr
+    status = json.loads(medvr("sync", "status", "--json").stdout)
+    assert status["queued"] > 20 and status["delivered"] == 0
 
 
 def test_run_without_display_renders_the_tour_and_says_where(user_folders):
@@ -149,7 +153,8 @@ def test_run_without_display_renders_the_tour_and_says_where(user_folders):
 
 
 def test_vr_mode_without_steamvr_falls_back_in_one_line(tmp_path):
-    r = medvr("--lang", "en", "run", "--mode", "vr", "--out", str(tmp_path / "t"))
+    env = {"MEDVR_TELEMETRY_CONSENT": "no"}  # else the line that consent was not asked
+    r = medvr("--lang", "en", "run", "--mode", "vr", "--out", str(tmp_path / "t"), env=env)
     assert r.returncode == 0, r.stderr
     notes = [line for line in r.stderr.splitlines() if line.strip()]
     assert notes == [

@@ -18,7 +18,20 @@ from app.config import (
 )
 from app.errors import AppError
 
-SETTINGS = ("language", "mode", "window_size", "ipd_mm", "eye_fov_deg", "log_level", "start_scene")
+SETTINGS = (
+    "language",
+    "mode",
+    "window_size",
+    "ipd_mm",
+    "eye_fov_deg",
+    "log_level",
+    "start_scene",
+    "telemetry_consent",
+    "lrs_endpoint",
+    "user_id",
+    "platform_home_page",
+    "activity_base",
+)
 DEFAULTS = {
     "language": "zh-CN",
     "mode": "auto",
@@ -27,6 +40,11 @@ DEFAULTS = {
     "eye_fov_deg": 100.0,
     "log_level": "INFO",
     "start_scene": "lobby",
+    "telemetry_consent": "ask",
+    "lrs_endpoint": "",
+    "user_id": "",
+    "platform_home_page": "https://medvr.app",
+    "activity_base": "https://medvr.app/xapi",
 }
 
 
@@ -136,10 +154,21 @@ def test_file_sets_every_key(config_file: Path) -> None:
         [app]
         start_scene = "anatomy.skeleton"
         log_level = "WARNING"
+        [sync]
+        telemetry_consent = "yes"
+        lrs_endpoint = "https://lrs.example.org/xAPI/"
+        user_id = "u-4711"
+        platform_home_page = "https://learn.example.org"
+        activity_base = "https://learn.example.org/medvr"
         """,
     )
     config = load_config(env=env_for(config_file))
     assert settings_of(config) == {
+        "telemetry_consent": "yes",
+        "lrs_endpoint": "https://lrs.example.org/xAPI",
+        "user_id": "u-4711",
+        "platform_home_page": "https://learn.example.org",
+        "activity_base": "https://learn.example.org/medvr",
         "language": "en",
         "mode": "sim-vr",
         "window_size": (800, 600),
@@ -163,6 +192,29 @@ def test_file_sets_every_key(config_file: Path) -> None:
         ("MEDVR_EYE_FOV_DEG", "90", "eye_fov_deg", 90.0),
         ("MEDVR_LOG_LEVEL", "debug", "log_level", "DEBUG"),
         ("MEDVR_START_SCENE", "hall.oab", "start_scene", "hall.oab"),
+        ("MEDVR_TELEMETRY_CONSENT", "yes", "telemetry_consent", "yes"),
+        ("MEDVR_TELEMETRY_CONSENT", "TRUE", "telemetry_consent", "yes"),
+        ("MEDVR_TELEMETRY_CONSENT", "0", "telemetry_consent", "no"),
+        ("MEDVR_TELEMETRY_CONSENT", "off", "telemetry_consent", "no"),
+        (
+            "MEDVR_LRS_ENDPOINT",
+            "http://127.0.0.1:8100/xAPI/",
+            "lrs_endpoint",
+            "http://127.0.0.1:8100/xAPI",
+        ),
+        ("MEDVR_USER_ID", "doc-0042", "user_id", "doc-0042"),
+        (
+            "MEDVR_PLATFORM_HOME_PAGE",
+            "https://cme.example.cn",
+            "platform_home_page",
+            "https://cme.example.cn",
+        ),
+        (
+            "MEDVR_ACTIVITY_BASE",
+            "https://cme.example.cn/xapi",
+            "activity_base",
+            "https://cme.example.cn/xapi",
+        ),
     ],
 )
 def test_environment_sets_each_setting(
@@ -326,10 +378,40 @@ def test_bad_file_value_message_matches_the_documented_form(config_file: Path) -
             '[displya]\nmode = "vr"',
             "[displya]",
             "unknown section (did you mean display?)",
-            "未知的配置节（是不是想写 display？）；应为以下之一：[display]、[vr]、[app]",
+            "未知的配置节（是不是想写 display？）；应为以下之一：[display]、[vr]、[app]、[sync]",
         ),
         ('language = "en"', 'language = "en"', "it belongs under [display]", "[display] 之下"),
         ("display = 3", "display = 3", "unknown top-level key", "未知的顶层键"),
+        (
+            "[sync]\ntelemetry_consent = true",
+            "[sync] telemetry_consent = true",
+            'expected one of "ask", "yes", "no"',
+            '"ask"、"yes"、"no"',
+        ),
+        (
+            '[sync]\nlrs_endpoint = "lrs.example.org"',
+            '[sync] lrs_endpoint = "lrs.example.org"',
+            'http(s) address such as "https://lrs.example.org/xAPI", or "" for none',
+            "应为 http(s) 网址",
+        ),
+        (
+            '[sync]\nuser_id = "wang.li@example.org"',
+            '[sync] user_id = "wang.li@example.org"',
+            "never an email",
+            "不能是电子邮箱",
+        ),
+        (
+            '[sync]\nactivity_base = ""',
+            '[sync] activity_base = ""',
+            "expected an http(s) address",
+            "应为 http(s) 网址",
+        ),
+        (
+            '[sync]\nlrs_password = "secret"',
+            '[sync] lrs_password = "secret"',
+            "unknown key",
+            "未知的键",
+        ),
     ],
 )
 def test_bad_file_values_name_file_and_key(
@@ -358,6 +440,8 @@ def test_bad_file_values_name_file_and_key(
         ("MEDVR_WINDOW_SIZE", "1x1", "from 64 to 16384", "64 到 16384 之间的整数"),
         ("MEDVR_LANG", "de", '"zh-CN", "en"', '"zh-CN"、"en"'),
         ("MEDVR_MODE", "steamvr", '"auto", "desktop"', '"auto"、"desktop"'),
+        ("MEDVR_TELEMETRY_CONSENT", "maybe", '"yes", "no" or "ask"', '"yes"、"no" 或 "ask"'),
+        ("MEDVR_LRS_ENDPOINT", "ftp://lrs", "http(s) address", "http(s) 网址"),
         ("MEDVR_LOG_LEVEL", "verbose", '"DEBUG"', '"DEBUG"'),
         ("MEDVR_START_SCENE", "Lobby", "scene id", "场景 ID"),
     ],

@@ -58,3 +58,44 @@ def test_unwritable_png_is_a_clear_error(tmp_path):
     target = tmp_path / "missing-folder" / "x.png"
     with pytest.raises(SceneError, match="cannot write the image"):
         save_png(np.zeros((4, 4, 3), dtype=np.uint8), target)
+
+
+def test_garbage_is_collected_in_the_main_thread_only(engine):
+    """A sync thread allocating freely never runs the cycle collector while an engine lives
+    (it would free Panda3D objects in that thread); the engine's frames collect instead."""
+    import gc
+    import threading
+
+    from panda3d.core import NodePath
+
+    threads: list[int] = []
+
+    def note(phase, info):
+        if phase == "start":
+            threads.append(threading.get_ident())
+
+    class Holder:
+        pass
+
+    def cycles(n: int) -> None:
+        for _ in range(n):
+            a, b = Holder(), Holder()
+            a.other, b.other = b, a
+            a.node = NodePath("garbage")
+
+    gc.callbacks.append(note)
+    try:
+        worker = threading.Thread(target=lambda: [Holder() for _ in range(200_000)])
+        worker.start()
+        worker.join()
+        cycles(5_000)
+        assert threads == []
+        for _ in range(3):
+            engine.step()
+        assert threads and set(threads) == {threading.get_ident()}
+    finally:
+        gc.callbacks.remove(note)
+    assert not gc.isenabled()
+    engine.destroy()
+    assert gc.isenabled()
+    engine.destroy = lambda: None  # the fixture's own destroy
