@@ -326,12 +326,13 @@ class SessionSync:
         self.account = account_id(config)
         self.consent = consent(config, self.env)
         self.factory: StatementFactory | None = None
-        self._lock = _locked(_session_lock(config), exclusive=False)
-        self._lock.__enter__()
+        # Shared with other sessions; `medvr sync forget` waits for none to hold it.
+        self._held = contextlib.ExitStack()
+        self._held.enter_context(_locked(_session_lock(config), exclusive=False))
         try:
             self.outbox = Outbox(outbox_path(config), self._convert)
         except BaseException:
-            self._lock.__exit__(None, None, None)
+            self._held.close()
             raise
         self.uploader: Uploader | None = None
         self.reader: OutboxReader | None = None
@@ -400,7 +401,7 @@ class SessionSync:
             if self.reader is not None:
                 self.reader.close()
             self.outbox.close()
-            self._lock.__exit__(None, None, None)
+            self._held.close()
 
     def _final_upload(self) -> None:
         assert self.uploader is not None and self.reader is not None

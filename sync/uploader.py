@@ -9,6 +9,8 @@ from the outbox to the learning record store, exactly once.
   each of those aside in the dead-letter table with the store's reason; deliver the rest.
 - 429, 5xx, timeouts, refused connections: back off exponentially with full jitter
   (honouring Retry-After), then resume by itself; never a busy loop.
+- 401, 403, 404, 405: the credentials or the address are wrong, not a statement: nothing
+  is set aside; the uploader backs off likewise and says why in ``last_error``.
 
 Statements are marked delivered only after the store said so, and the ids are the
 statement ids made once when they were queued, so a process killed at any moment
@@ -131,6 +133,9 @@ class Uploader:
             return len(batch)
         if status == 409:
             return self._resolve_conflict(batch)
+        if status in (401, 403, 404, 405):
+            # Credentials or address are wrong: no statement is at fault, keep them all.
+            raise RetryLater(_reason(response))
         if status in REJECTED or 400 <= status < 500:
             if len(batch) == 1:
                 reason = _reason(response)

@@ -192,3 +192,16 @@ def test_an_uploader_killed_mid_batch_and_restarted_stores_each_statement_once(
     assert len(ids) == len(set(ids)) == 400
     assert set(ids) == {s["id"] for s in sent}
     up.stop()
+
+
+def test_wrong_credentials_set_nothing_aside(tmp_path, lrs):
+    """A 401 is the account's fault, not a statement's: all stay queued, the reason shown."""
+    path = tmp_path / "outbox.sqlite"
+    fill(path, 20)
+    up = Uploader(OutboxReader(path), lrs.endpoint, Credentials(lrs.username, "wrong"))
+    with pytest.raises(RetryLater, match="HTTP 401"):
+        up.run_once()
+    counts = up.reader.counts()
+    assert (counts.queued, counts.dead) == (20, 0)
+    up.stop()
+    assert lrs.all_statements() == []
