@@ -16,7 +16,7 @@ log = logging.getLogger("medvr.app")
 
 @dataclass(frozen=True)
 class Choice:
-    mode: str  # desktop, headless, sim-vr (vr once a headset runtime is found)
+    mode: str  # desktop, headless, sim-vr, vr (a SteamVR headset was found)
     offscreen: bool
     notice: str | None = None  # a one-line note for the user (a fallback was taken)
 
@@ -74,8 +74,7 @@ def choose_runtime(mode: str, has_display: bool, lang: str) -> Choice:
             note = text.get("vr.unavailable", lang, reason=reason, fallback=fallback)
             log.warning("vr mode unavailable: %s; using %s", reason, fallback)
             return Choice(fallback, fallback == "headless", note)
-        # The OpenVR runtime class plugs in here; until then the stereo path is simulated.
-        return Choice("sim-vr", not has_display, text.get("vr.simulated", lang))
+        return Choice("vr", not has_display)
     if mode in ("desktop", "sim-vr") and not has_display:
         note = text.get("tour.headless", lang)
         return Choice("headless" if mode == "desktop" else "sim-vr", True, note)
@@ -91,6 +90,10 @@ def make_runtime(choice: Choice, config: Config, size: tuple[int, int]):
         return SimulatedHmdRuntime(
             ipd_m=config.ipd_mm / 1000.0, fov_deg=config.eye_fov_deg, eye_size=(w // 2, h)
         )
+    if choice.mode == "vr":
+        from scenes.runtime.steamvr import SteamVRRuntime
+
+        return SteamVRRuntime()
     if choice.mode == "desktop":
         from scenes.runtime.mono import DesktopRuntime
 

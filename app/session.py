@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from pathlib import Path
 
 from app.config import Config
 from app.runtime_choice import Choice, make_runtime
+from scenes.i18n import strings
 from sync.events import SessionEnded, SessionStarted
 from sync.recorder import MemoryRecorder, Recorder
 
@@ -30,25 +32,37 @@ class Session:
         self.engine = None
         self.runtime = None
         self.director = None
+        self.notice: str | None = None
 
     def __enter__(self) -> Session:
-        from scenes.director import Director
         from scenes.engine import Engine
 
         self._started = time.monotonic()
         self.engine = Engine(offscreen=self.choice.offscreen, size=self.size)
-        # Recorded first: the session's statements are made from this event.
+        try:
+            self.director = self._open_director()
+        except BaseException:
+            self.engine.destroy()
+            raise
+        # Before any scene opens: the session's statements are made from this event.
         self.recorder.record(
             SessionStarted(
                 session_id=self.session_id,
                 mode=self.choice.mode,
                 language=self.config.language,
-                headset="simulated" if self.choice.mode == "sim-vr" else None,
+                headset=self.runtime.headset_name(),
             )
         )
-        try:
-            self.runtime = make_runtime(self.choice, self.config, self.size)
-            self.director = Director(
+        return self
+
+    def _open_director(self):
+        """The director on the chosen runtime; a headset that will not start gives one
+        line and the desktop (or headless) runtime instead."""
+        from scenes.director import Director
+        from scenes.errors import SceneError
+
+        def director():
+            return Director(
                 self.engine,
                 self.runtime,
                 self.recorder,
@@ -56,11 +70,23 @@ class Session:
                 data_dir=self.config.data_dir,
                 cache_dir=self.config.cache_dir,
             )
-        except BaseException:
-            self._ended()
-            self.engine.destroy()
-            raise
-        return self
+
+        self.runtime = make_runtime(self.choice, self.config, self.size)
+        try:
+            return director()
+        except SceneError as e:
+            if self.choice.mode != "vr":
+                raise
+            fallback = "headless" if self.choice.offscreen else "desktop"
+            lang = self.config.language
+            reason = e.zh if lang == "zh-CN" and getattr(e, "zh", None) else str(e)
+            self.notice = strings("app").get(
+                "vr.unavailable", lang, reason=reason, fallback=fallback
+            )
+            print(self.notice, file=sys.stderr)
+            self.choice = Choice(fallback, self.choice.offscreen, self.notice)
+            self.runtime = make_runtime(self.choice, self.config, self.size)
+            return director()
 
     def _ended(self) -> None:
         self.recorder.record(

@@ -130,6 +130,20 @@ class Runtime(ABC):
     def pointer_rays(self) -> list[PointerRay]:
         """Every pointer aiming now, mouse or controllers."""
 
+    def headset_name(self) -> str | None:
+        """The headset's model, for the session's records; None without one."""
+        return None
+
+    def hand_poses(self) -> dict[str, Pose]:
+        """Tracked controllers ("left", "right") in world coordinates, valid this frame;
+        none for a mouse."""
+        return {}
+
+    def haptic_pulse(self, side: str, seconds: float = 0.02, strength: float = 0.5) -> None:
+        """A buzz in a controller's hand (on select, on a needling danger); nothing
+        where there is no controller."""
+        return None
+
     @abstractmethod
     def update(self, dt: float) -> None:
         """Per frame, before scene tasks: read devices, move the head, send button events."""
@@ -143,6 +157,20 @@ class Runtime(ABC):
         """
         self.head.setMat(self.tracking_space, LMatrix4.identMat())
         self.tracking_space.setMat(look_at_matrix(eye, target))
+
+    def recenter(self) -> None:
+        """Make where the user stands and faces now the centre and front of the scene
+        (the wrist menu's recentre); the OpenVR runtime adds seated height."""
+        raise NotImplementedError
+
+    def teleport_to(self, floor_point) -> None:
+        """Move the tracking space so that the user stands at ``floor_point`` (world, on
+        the floor), facing as before."""
+        raise NotImplementedError
+
+    def turn(self, degrees: float) -> None:
+        """Snap turn: rotate the tracking space about the head's vertical axis."""
+        raise NotImplementedError
 
     def set_background(self, rgba) -> None:
         """Clear colour of every output this runtime draws into."""

@@ -108,6 +108,9 @@ class SimulatedHmdRuntime(Runtime):
         self.tracking_space.setH(yaw)
         self.set_head((0, 0, self.STANDING_EYE_HEIGHT), 0.0, pitch)
 
+    def headset_name(self) -> str | None:
+        return "simulated"
+
     def pointer_rays(self) -> list[PointerRay]:
         rays = []
         for side, hand in self.hands.items():

@@ -234,3 +234,22 @@ def test_assets_build_fills_the_panda3d_cache(user_folders):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "cache"
+
+
+def test_a_headset_that_will_not_start_falls_back_in_one_line(user_folders, capsys):
+    """`vr` chosen, but openvr.init fails (no SteamVR here): one line, then headless, and
+    the session is recorded as what it became."""
+    from app.config import load_config
+    from app.runtime_choice import Choice
+    from app.session import Session
+    from sync.events import SessionStarted
+    from sync.recorder import MemoryRecorder
+
+    recorder = MemoryRecorder()
+    with Session(load_config(), Choice("vr", True), recorder, (160, 120)) as session:
+        assert session.choice.mode == "headless"
+        assert type(session.runtime).__name__ == "HeadlessRuntime"
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(notes) == 1 and "SteamVR" in notes[0]
+    (started,) = recorder.of_type(SessionStarted)
+    assert (started.mode, started.headset) == ("headless", None)
