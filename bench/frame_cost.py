@@ -1,5 +1,6 @@
 """CPU cost of a frame in the lobby, the anatomy lab and the acupuncture lab: mono
-against stereo (simulated HMD), and the software fallback path, all in one run.
+against stereo (the SteamVR runtime on the simulated headset: poses, both eye buffers
+and the submit of both eyes each frame), and the software fallback path, all in one run.
 App + Cull is what Python and the scene graph cost a headset's frame; Draw on llvmpipe
 is software rasterisation and says nothing of a GPU.
 
@@ -45,17 +46,41 @@ def measure(label: str, runtime, frames: int, pipes=None, scene_id="lobby") -> d
         runtime.scripted.aim("mouse", view.eye, view.target)
     director.settle(10)
     calls = draw_calls(engine.render)
+    submit = time_submits(engine, runtime) if runtime.stereo else None
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for _ in range(frames):
         engine.step()
     cpu = (time.process_time() - cpu0) / frames * 1000
     wall = (time.perf_counter() - wall0) / frames * 1000
+    submit_us = statistics.median(submit) * 1e6 if submit else float("nan")
     stats = capture(engine.step, frames)
     stats["app_timer"] = app_time_by_timer(engine, frames)
     director.shutdown()
     engine.destroy()
-    stats.update(label=label, cpu=cpu, wall=wall, pipe=engine.display.pipe, calls=calls)
+    stats.update(
+        label=label, cpu=cpu, wall=wall, pipe=engine.display.pipe, calls=calls, submit=submit_us
+    )
     return stats
+
+
+def time_submits(engine, runtime) -> list[float]:
+    """Seconds the SteamVR runtime's submit task takes each frame (both eyes handed to
+    the compositor: the stand-in's here, SteamVR's on a headset)."""
+    taken: list[float] = []
+    task_mgr = engine.base.taskMgr
+    (task,) = task_mgr.getTasksNamed("medvr-openvr-submit")
+    inner = runtime._submit_task
+
+    def timed(t):
+        t0 = time.perf_counter()
+        try:
+            return inner(t)
+        finally:
+            taken.append(time.perf_counter() - t0)
+
+    task_mgr.remove(task)
+    task_mgr.add(timed, "medvr-openvr-submit", sort=task.getSort())
+    return taken
 
 
 def app_time_by_timer(engine, frames: int) -> float:
@@ -111,13 +136,14 @@ def main() -> None:
         "CPU ms",
         "App timer",
         "geoms",
+        "submit µs",
     )
-    print("{:28} {:14} {:>7} {:>8} {:>9} {:>8} {:>7} {:>9} {:>6}".format(*head))
+    print("{:28} {:14} {:>7} {:>8} {:>9} {:>8} {:>7} {:>9} {:>6} {:>9}".format(*head))
     for r in rows:
         print(
             f"{r['label']:28} {r['pipe']:14} {r['App']:7.3f} {r['Cull']:8.3f} "
             f"{r['App'] + r['Cull']:9.3f} {r['Draw']:8.3f} {r['cpu']:7.2f} {r['app_timer']:9.3f}"
-            f" {r['calls']:6d}"
+            f" {r['calls']:6d} {r['submit']:9.1f}"
         )
     for mono, stereo in ((rows[0], rows[1]), (rows[3], rows[4]), (rows[5], rows[6])):
         ratio = (stereo["App"] + stereo["Cull"]) / (mono["App"] + mono["Cull"])

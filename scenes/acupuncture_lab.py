@@ -116,6 +116,8 @@ class AcupunctureLabScene(PanelInput, Scene):
 
     # building ------------------------------------------------------------------------------
     def build(self) -> None:
+        self._hand = "right"  # the hand that last pressed (its controller buzzes on danger)
+        self._buzzed: str | None = None  # the danger already signalled
         try:
             self.catalog = _catalog()
             placed = _placed(*body_source(self.ctx.data_dir))
@@ -665,6 +667,11 @@ class AcupunctureLabScene(PanelInput, Scene):
         else:
             note = self.text("acu.depth_deep")
         report = attempt.report
+        danger = report.danger.kind if report.danger is not None else None
+        if danger is not None and danger != self._buzzed:
+            # A strong, long buzz in the hand that holds the needle: felt, not only read.
+            self.ctx.runtime.haptic_pulse(self._hand, seconds=0.3, strength=1.0)
+        self._buzzed = danger
         if report.danger is not None:
             reached = self.text("acu.danger", what=report.danger.message(lang))
         elif report.reached:
@@ -891,6 +898,7 @@ class AcupunctureLabScene(PanelInput, Scene):
             return
         via = "mouse" if event.ray.source == "mouse" else "controller"
         origin, direction = event.ray.origin, event.ray.direction
+        self._hand = event.ray.source
         if self.state == "Needling":
             skin = self._skin_hit(origin, direction)
             if skin is not None:

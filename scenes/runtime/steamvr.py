@@ -67,6 +67,8 @@ BUTTON_ACTIONS = {
     "turn_right": Button.TURN_RIGHT,
 }
 HAPTIC_FREQUENCY_HZ = 160.0
+SELECT_PULSE_S, SELECT_PULSE_STRENGTH = 0.02, 0.3
+SNAP_TURN_DEG = 30.0
 SUBMIT_TASK_SORT = 60  # after ShowBase's igLoop (50), which draws the frame
 NEAR_M, FAR_M = 0.05, 200.0
 # One camera-mask bit per eye: each eye's hidden-area mesh is seen by that eye only.
@@ -105,6 +107,7 @@ class SteamVRRuntime(Runtime):
     name = "vr"
     stereo = True
     SIDES = ("left", "right")
+    MIRROR_EYES = ("left",)  # what the desktop window shows, side by side
 
     def __init__(
         self, vr=None, tracking: str = "standing", eye_size: tuple[int, int] | None = None
@@ -112,6 +115,7 @@ class SteamVRRuntime(Runtime):
         super().__init__()
         self.vr = vr if vr is not None else importlib.import_module("openvr")
         self.tracking = tracking
+        self.snap_turn_deg = SNAP_TURN_DEG
         self.eye_size_wanted = eye_size
         self.system = None
         self.compositor = None
@@ -157,15 +161,18 @@ class SteamVRRuntime(Runtime):
         self._place_eyes()
         base = self.engine.base
         base.camNode.setActive(False)  # the mirror replaces the mono camera
-        # The mirror samples a copy of the left eye: drawing from the very texture the
+        # The mirror samples copies of the eyes: drawing from the very texture the
         # compositor is handed raced its rendering on the software rasteriser.
-        mirror = Texture("mirror-left")
-        self.rig.buffers["left"].addRenderTexture(mirror, GraphicsOutput.RTMCopyTexture)
-        cm = CardMaker("mirror-left")
-        cm.setFrameFullscreenQuad()
-        cm.setUvRange(self.rig.textures["left"])
-        self._mirror = base.render2d.attachNewNode(cm.generate())
-        self._mirror.setTexture(mirror)
+        self._mirror = base.render2d.attachNewNode("mirror")
+        share = 2 / len(self.MIRROR_EYES)
+        for i, side in enumerate(self.MIRROR_EYES):
+            copy = Texture(f"mirror-{side}")
+            self.rig.buffers[side].addRenderTexture(copy, GraphicsOutput.RTMCopyTexture)
+            cm = CardMaker(f"mirror-{side}")
+            cm.setFrame(-1 + i * share, -1 + (i + 1) * share, -1, 1)
+            cm.setUvRange(self.rig.textures[side])
+            card = self._mirror.attachNewNode(cm.generate())
+            card.setTexture(copy)
         base.taskMgr.add(self._submit_task, "medvr-openvr-submit", sort=SUBMIT_TASK_SORT)
 
     def _release_views(self) -> None:
@@ -295,9 +302,20 @@ class SteamVRRuntime(Runtime):
                     button = Button.ADJUST_UP
                 if data.bState:
                     self._held.add((name, side))
+                    self._answer_press(button, side)
                 else:
                     self._held.discard((name, side))
                 self.send_button(button, bool(data.bState), ray)
+
+    def _answer_press(self, button: Button, side: str) -> None:
+        """What every scene gets from the runtime itself: snap turns (never smooth, the
+        comfortable kind), and a short buzz that the trigger was taken."""
+        if button == Button.TURN_LEFT:
+            self.turn(self.snap_turn_deg)
+        elif button == Button.TURN_RIGHT:
+            self.turn(-self.snap_turn_deg)
+        elif button == Button.SELECT:
+            self.haptic_pulse(side, SELECT_PULSE_S, SELECT_PULSE_STRENGTH)
 
     def _release_held(self) -> None:
         """Focus lost while a button was down: let it go, so nothing stays pressed."""

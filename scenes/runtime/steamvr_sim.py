@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,8 @@ class SimulatedHeadset:
     head_valid: bool = True
     controllers: dict = field(default_factory=dict)  # role ("left"/"right") → 3×4 rows
     events: list = field(default_factory=list)  # event types waiting for pollNextEvent
-    submits: list = field(default_factory=list)
+    # The last submits (a simulated session may run for hours): 300 frames of two eyes.
+    submits: deque = field(default_factory=lambda: deque(maxlen=600))
     frames: int = 0  # waitGetPoses calls
     tracking_space: int | None = None
     initialized: int = 0
@@ -222,14 +224,17 @@ class _Input:
     def __init__(self, headset: SimulatedHeadset):
         self.h = headset
         self._handles: dict[str, int] = {}
+        self._names: dict[int, str] = {}
         self._now: dict = {}
         self._before: dict = {}
 
     def _handle(self, name: str) -> int:
-        return self._handles.setdefault(name, len(self._handles) + 1)
+        handle = self._handles.setdefault(name, len(self._handles) + 1)
+        self._names[handle] = name
+        return handle
 
     def _name(self, handle: int) -> str:
-        return next(name for name, h in self._handles.items() if h == handle)
+        return self._names[handle]
 
     def setActionManifestPath(self, actionManifestPath):
         self.h.manifest = json.loads(Path(actionManifestPath).read_text(encoding="utf-8"))

@@ -18,6 +18,17 @@ from sync.events import (
 from sync.recorder import MemoryRecorder
 
 
+class BuzzingRuntime(HeadlessRuntime):
+    """Headless, but keeps the haptic pulses a scene asks for (they have no pixels)."""
+
+    def __init__(self):
+        super().__init__()
+        self.pulses: list[tuple[str, float, float]] = []
+
+    def haptic_pulse(self, side: str, seconds: float = 0.02, strength: float = 0.5) -> None:
+        self.pulses.append((side, seconds, strength))
+
+
 @pytest.fixture(scope="module")
 def lab():
     from scenes.director import Director
@@ -25,7 +36,7 @@ def lab():
 
     engine = Engine(offscreen=True, size=(640, 480))
     recorder = MemoryRecorder()
-    runtime = HeadlessRuntime()
+    runtime = BuzzingRuntime()
     director = Director(engine, runtime, recorder, "zh-CN")
     scene = director.switch("acupuncture")
     director.settle()
@@ -133,6 +144,9 @@ def test_needling_the_back_too_deep_warns_of_the_lung(lab):
     event = recorder.of_type(NeedlingAttempted)[-1]
     assert event.point_code == "BL13" and event.danger == "lung" and event.score == 0
     assert "危险" in scene.feedback.text_node.getText()
+    # Felt as well as read: one strong buzz when the needle first reaches the danger.
+    strong = [p for p in runtime.pulses if p[2] == 1.0]
+    assert len(strong) == 1 and strong[0][1] >= 0.2
     director.settle()
     img = director.runtime.capture()
     assert img.std() > 10

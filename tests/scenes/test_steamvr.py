@@ -110,7 +110,7 @@ def test_both_eyes_are_submitted_every_frame_in_order_with_their_gl_textures(
     for _ in range(4):
         engine.step()
     assert headset.frames == 4
-    assert [(s.frame, s.eye) for s in headset.submits] == [
+    assert [(s.frame, s.eye) for s in list(headset.submits)] == [
         (f, e) for f in range(1, 5) for e in (openvr.Eye_Left, openvr.Eye_Right)
     ]
     gsg = engine.base.win.getGsg()
@@ -315,6 +315,7 @@ def test_a_trigger_pull_is_a_select_with_that_hands_laser(engine, running, heads
         (Button.SELECT, False, "right"),
     ]
     assert np.allclose(seen[0].ray.origin, running.hand_poses()["right"].position)
+    assert headset.haptics == [("right", 0.02, 160.0, pytest.approx(0.3))]  # taken
     engine.base.ignore(BUTTON_EVENT)
 
 
@@ -324,6 +325,8 @@ def test_the_thumbstick_turns_teleports_and_adjusts_a_held_tool(engine, running,
     seen = []
     engine.base.accept(BUTTON_EVENT, seen.append)
     headset.controllers["left"] = pose_rows((-0.2, 1.2, -0.3))
+    engine.step()
+    before = running.head_pose()
     for action in ("turn_left", "teleport"):
         headset.press(action, "left")
         engine.step()
@@ -334,6 +337,13 @@ def test_the_thumbstick_turns_teleports_and_adjusts_a_held_tool(engine, running,
     engine.step()
     pressed = [e.button for e in seen if e.pressed]
     assert pressed == [Button.TURN_LEFT, Button.TELEPORT, Button.ADJUST_UP]
+    # The snap turn is the runtime's own: 30° to the left about the head, which stays put.
+    after = running.head_pose()
+    assert np.allclose(after.position, before.position, atol=1e-5)
+    turned = np.degrees(np.arctan2(-after.forward[0], after.forward[1]))
+    assert turned - np.degrees(np.arctan2(-before.forward[0], before.forward[1])) == (
+        pytest.approx(30.0, abs=1e-3)
+    )
     engine.base.ignore(BUTTON_EVENT)
 
 
@@ -361,5 +371,5 @@ def test_losing_focus_pauses_input_and_lets_held_buttons_go(engine, running, hea
     engine.step()
     assert (seen[-1].button, seen[-1].pressed) == (Button.SELECT, True)
     running.haptic_pulse("right", 0.05, 0.8)
-    assert headset.haptics == [("right", 0.05, 160.0, pytest.approx(0.8))]
+    assert headset.haptics[-1] == ("right", 0.05, 160.0, pytest.approx(0.8))
     engine.base.ignore(BUTTON_EVENT)
