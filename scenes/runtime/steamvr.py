@@ -69,6 +69,7 @@ BUTTON_ACTIONS = {
 HAPTIC_FREQUENCY_HZ = 160.0
 SELECT_PULSE_S, SELECT_PULSE_STRENGTH = 0.02, 0.3
 SNAP_TURN_DEG = 30.0
+QUIT_EVENT = "window-closed"  # what the app already ends on
 SUBMIT_TASK_SORT = 60  # after ShowBase's igLoop (50), which draws the frame
 NEAR_M, FAR_M = 0.05, 200.0
 # One camera-mask bit per eye: each eye's hidden-area mesh is seen by that eye only.
@@ -366,8 +367,15 @@ class SteamVRRuntime(Runtime):
                 self.has_focus = False
             elif kind in (vr.VREvent_InputFocusReleased, vr.VREvent_DashboardDeactivated):
                 self.has_focus = True
-            elif kind == vr.VREvent_Quit:
+            elif kind == vr.VREvent_Quit and not self.quit_requested:
+                # SteamVR is closing: say we are leaving, then end the app like a closed
+                # window would; stop() then shuts OpenVR down.
                 self.quit_requested = True
+                try:
+                    self.system.acknowledgeQuit_Exiting()
+                except Exception:  # noqa: BLE001 - leaving anyway
+                    log.exception("acknowledgeQuit_Exiting failed")
+                self.engine.base.messenger.send(QUIT_EVENT)
 
     def _texture_handle(self, side: str) -> int:
         handle = self._handles.get(side)

@@ -102,6 +102,7 @@ class SimulatedHeadset:
     buttons: dict = field(default_factory=dict)  # ("select", "right") → held
     haptics: list = field(default_factory=list)  # (hand, seconds, frequency, amplitude)
     manifest: dict | None = None  # the action manifest the app gave SteamVR Input
+    quit_acknowledged: bool = False
 
     def press(self, action: str, hand: str) -> None:
         """Hold a boolean action ("select", "grab", "teleport"…) on a hand."""
@@ -178,6 +179,9 @@ class _System:
         if index == _real.k_unTrackedDeviceIndex_Hmd and prop == _real.Prop_ModelNumber_String:
             return "MedVR simulated headset"
         return ""
+
+    def acknowledgeQuit_Exiting(self):
+        self.h.quit_acknowledged = True
 
     def isInputAvailable(self):
         return True

@@ -373,3 +373,54 @@ def test_losing_focus_pauses_input_and_lets_held_buttons_go(engine, running, hea
     running.haptic_pulse("right", 0.05, 0.8)
     assert headset.haptics[-1] == ("right", 0.05, 160.0, pytest.approx(0.8))
     engine.base.ignore(BUTTON_EVENT)
+
+
+def test_steamvr_quitting_ends_the_app_like_a_closed_window(engine, running, headset):
+    ended = []
+    engine.base.accept("window-closed", lambda: ended.append(True))
+    headset.events.append(openvr.VREvent_Quit)
+    engine.step()
+    engine.step()
+    assert ended == [True] and headset.quit_acknowledged and running.quit_requested
+    engine.base.ignore("window-closed")
+
+
+def test_a_scripted_headset_session_in_the_anatomy_lab(director_factory, tmp_path):
+    """Look around, point at the heart, pull the trigger, open the dashboard: stereo
+    stills of each step, through the SteamVR runtime on the simulated headset."""
+    from scenes.engine import save_png
+    from scenes.runtime.sim_hmd import SimulatedHmdRuntime
+
+    runtime = SimulatedHmdRuntime(eye_size=(160, 176))
+    d = director_factory(runtime, size=(320, 176))
+    scene = d.switch("anatomy")
+    d.settle()
+    stills = {}
+
+    def still(name):
+        d.settle()
+        stills[name] = runtime.capture()
+        save_png(stills[name], tmp_path / f"{name}.png")
+
+    still("ahead")
+    runtime.set_head((0, 0, runtime.STANDING_EYE_HEIGHT), yaw_deg=60)
+    still("look-left")
+    runtime.set_head((0, 0, runtime.STANDING_EYE_HEIGHT))
+    heart = scene.body.meshes["heart"].centroid
+    eye = runtime.head_pose().position
+    runtime.scripted.aim("right", eye + (0.15, 0.1, -0.3), heart)
+    still("point-at-heart")
+    runtime.scripted.press(Button.SELECT, "right")
+    still("trigger")
+    selected = scene.selection.structure_id
+    runtime.headset.events.append(openvr.VREvent_DashboardActivated)
+    still("dashboard")
+    assert not runtime.has_focus and runtime.pointer_rays() == []
+    assert selected is not None  # the laser hit the body (the skin first, translucent)
+    # Turning the head 60° takes the body out of the middle of each eye (the panels are
+    # the scene's own and stay).
+    middle = (slice(60, 120), slice(70, 90))
+    moved = stills["ahead"][middle].astype(int) - stills["look-left"][middle].astype(int)
+    assert np.abs(moved).mean() > 8
+    assert len(list(tmp_path.glob("*.png"))) == 5
+    assert runtime.headset.submits  # every frame went to the compositor
