@@ -41,11 +41,13 @@ from panda3d.core import (
     GeomVertexFormat,
     GeomVertexWriter,
     GraphicsOutput,
+    LineSegs,
     LMatrix4,
     MatrixLens,
     NodePath,
     OmniBoundingVolume,
     Texture,
+    TransparencyAttrib,
 )
 
 from scenes.errors import SceneError
@@ -70,7 +72,9 @@ HAPTIC_FREQUENCY_HZ = 160.0
 SELECT_PULSE_S, SELECT_PULSE_STRENGTH = 0.02, 0.3
 SNAP_TURN_DEG = 30.0
 QUIT_EVENT = "window-closed"  # what the app already ends on
-SUBMIT_TASK_SORT = 60  # after ShowBase's igLoop (50), which draws the frame
+SUBMIT_TASK_SORT = 60
+LASER_LENGTH_M = 2.0
+LASER_COLOUR = (0.35, 0.85, 1.0)  # after ShowBase's igLoop (50), which draws the frame
 NEAR_M, FAR_M = 0.05, 200.0
 # One camera-mask bit per eye: each eye's hidden-area mesh is seen by that eye only.
 HIDDEN_AREA_MASK_BITS = {"left": BitMask32.bit(28), "right": BitMask32.bit(29)}
@@ -100,6 +104,24 @@ def projection_lens(m) -> MatrixLens:
     lens.set_user_mat(ZUP_TO_YUP * gl)
     lens.set_near_far(NEAR_M, FAR_M)
     return lens
+
+
+def _laser_beam(side: str) -> GeomNode:
+    """The pointer's beam: a thin line along the controller's +Y, bright at the hand and
+    fading out at its length, drawn over the scene's colours but under its depth."""
+    segs = LineSegs(f"laser-{side}")
+    segs.setThickness(2.0)
+    segs.setColor(*LASER_COLOUR, 1.0)
+    segs.moveTo(0, 0, 0)
+    segs.setColor(*LASER_COLOUR, 0.0)
+    segs.drawTo(0, LASER_LENGTH_M, 0)
+    node = segs.create()
+    beam = NodePath(node)
+    beam.setTransparency(TransparencyAttrib.M_alpha)
+    beam.setLightOff(1)
+    beam.setShaderOff(1)
+    beam.setBin("fixed", 10)
+    return node
 
 
 class SteamVRRuntime(Runtime):
@@ -157,6 +179,7 @@ class SteamVRRuntime(Runtime):
             self._add_hidden_area(side)
             hand = self.tracking_space.attachNewNode(f"hand-{side}")
             hand.hide()
+            hand.attachNewNode(_laser_beam(side))
             self.hands[side] = hand
             self._valid[side] = False
         self._place_eyes()
@@ -290,6 +313,8 @@ class SteamVRRuntime(Runtime):
                 self.hands[side].show()
             self._valid[side] = valid
         if not self.has_focus:
+            for hand in self.hands.values():
+                hand.hide()  # no lasers while the dashboard has the input
             self._release_held()
             return
         for side, source in self._hand_sources.items():

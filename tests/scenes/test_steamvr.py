@@ -424,3 +424,23 @@ def test_a_scripted_headset_session_in_the_anatomy_lab(director_factory, tmp_pat
     assert np.abs(moved).mean() > 8
     assert len(list(tmp_path.glob("*.png"))) == 5
     assert runtime.headset.submits  # every frame went to the compositor
+
+
+def test_each_controller_shows_its_laser_until_the_dashboard_takes_the_input(
+    engine, running, headset
+):
+    def cyan_pixels() -> int:
+        img = running.eye_images()["right"].astype(int)
+        return int(((img[..., 2] > 150) & (img[..., 1] > 120) & (img[..., 0] < 150)).sum())
+
+    engine.step()
+    assert cyan_pixels() == 0
+    # The right hand below the eyes, aimed ahead and a little up: its beam crosses the view.
+    headset.controllers["right"] = pose_rows((0.05, 1.5, -0.2), pitch_deg=10)
+    engine.step()
+    engine.step()
+    assert cyan_pixels() > 20
+    headset.events.append(openvr.VREvent_DashboardActivated)
+    engine.step()
+    engine.step()
+    assert cyan_pixels() == 0
